@@ -1,0 +1,34 @@
+"""The `keystone` command line. Each domain adds its own sub-commands here."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from keystone_api.cli import api_cmd, db_cmd, dev_cmd
+from keystone_api.preflight import ConfigError
+
+app = typer.Typer(
+    name="keystone",
+    help="Keystone edge: the factory's system of record and data pipeline.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db_cmd.app, name="db")
+app.command("api")(api_cmd.serve)
+app.command("check")(api_cmd.check)
+app.command("dev")(dev_cmd.dev)
+
+
+def main() -> None:
+    try:
+        app()
+    except ConfigError as exc:
+        # Bad configuration is a one-line message naming the setting, never a traceback.
+        typer.secho(f"keystone: error: {exc}", err=True, fg="red")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""Every model, imported once so Base.metadata is complete (Alembic, tests)."""
+
+from keystone_api.accounts.models import User
+from keystone_api.db.base import Base
+from keystone_api.episodes.models import Episode, EpisodeStatusChange, InspectionDecision, QaCheck
+from keystone_api.fleet.models import (
+    DataCollector,
+    Inspector,
+    Robot,
+    RobotType,
+    RobotTypeConfig,
+    Workstation,
+    WorkstationPairing,
+)
+from keystone_api.orders.models import Batch, Order, Task, TaskTransition
+from keystone_api.registry.models import (
+    Factory,
+    Operation,
+    Organization,
+    Scene,
+    Skill,
+    Sop,
+    Subscene,
+    SubsceneSkill,
+)
+from keystone_api.sync.models import EpisodeSync, SyncAttempt
+
+__all__ = [
+    "Base",
+    "Batch",
+    "DataCollector",
+    "Episode",
+    "EpisodeStatusChange",
+    "EpisodeSync",
+    "Factory",
+    "InspectionDecision",
+    "Inspector",
+    "Operation",
+    "Order",
+    "Organization",
+    "QaCheck",
+    "Robot",
+    "RobotType",
+    "RobotTypeConfig",
+    "Scene",
+    "Skill",
+    "Sop",
+    "Subscene",
+    "SubsceneSkill",
+    "SyncAttempt",
+    "Task",
+    "TaskTransition",
+    "User",
+    "Workstation",
+    "WorkstationPairing",
+]

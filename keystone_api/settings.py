@@ -1,0 +1,74 @@
+"""Settings from the environment (prefix KEYSTONE_), read once behind get_settings()."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DeployRole(StrEnum):
+    edge = "edge"
+    cloud = "cloud"
+
+
+class SyncMode(StrEnum):
+    auto = "auto"
+    manual = "manual"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KEYSTONE_", extra="ignore")
+
+    role: DeployRole = DeployRole.edge
+    # SQLAlchemy URL: mysql+pymysql://user:pass@host:3306/keystone or sqlite:///path.db
+    database_url: str = "sqlite:///.keystone/keystone.db"
+    database_pool_size: int = 20
+    database_connect_timeout_s: int = 5
+
+    s3_endpoint_url: str = "http://127.0.0.1:8333"
+    s3_access_key: str = "keystone"
+    s3_secret_key: SecretStr = SecretStr("keystone-secret")
+    s3_region: str = "us-east-1"
+    # Each factory has its own bucket; {factory_id} is replaced.
+    s3_bucket_template: str = "edge-{factory_id}"
+    # Credentials handed to robots in transfer.yaml (defaults to the ones above).
+    s3_robot_access_key: str | None = None
+    s3_robot_secret_key: SecretStr | None = None
+
+    # Where robots and collectors reach this server (callback URLs, WebSocket URLs).
+    public_base_url: str = "http://127.0.0.1:8080"
+
+    jwt_secret: SecretStr = SecretStr("dev-insecure-change-me-dev-insecure-change-me")
+    jwt_algorithm: str = "HS256"
+    jwt_issuer: str = "keystone-edge"
+    jwt_audience: str = "keystone"
+    jwt_ttl_s: int = 12 * 3600
+    device_token_ttl_s: int = 365 * 24 * 3600
+
+    bootstrap_admin_username: str = "admin"
+    bootstrap_admin_password: SecretStr | None = None
+
+    # dev: robots may connect without a device token; production: they must present one.
+    dev_mode: bool = False
+    max_body_bytes: int = 1_048_576
+
+    sync_mode: SyncMode = SyncMode.auto
+    cloud_api_url: str | None = None
+    cloud_service_token: SecretStr | None = None
+    cloud_s3_endpoint_url: str | None = None
+    cloud_s3_access_key: str | None = None
+    cloud_s3_secret_key: SecretStr | None = None
+    cloud_bucket: str = "cloud-episodes"
+
+    qa_auto_approve_score: float = Field(0.90, ge=0.0, le=1.0)
+
+    def bucket_for(self, factory_id: str) -> str:
+        return self.s3_bucket_template.format(factory_id=factory_id)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
