@@ -8,6 +8,7 @@ import typer
 
 from keystone_api.cli import api_cmd, db_cmd, dev_cmd
 from keystone_api.preflight import ConfigError
+from keystone_pipelines.validator.cli import app as qa_app
 
 app = typer.Typer(
     name="keystone",
@@ -19,6 +20,7 @@ app.add_typer(db_cmd.app, name="db")
 app.command("api")(api_cmd.serve)
 app.command("check")(api_cmd.check)
 app.command("dev")(dev_cmd.dev)
+app.add_typer(qa_app, name="qa")
 
 
 def main() -> None:
