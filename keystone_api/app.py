@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,27 +10,80 @@ from fastapi import FastAPI
 
 from keystone_api import __version__
 from keystone_api.errors import install_error_handlers
-from keystone_api.health.router import router as health_router
-from keystone_api.settings import get_settings
+from keystone_api.middleware import BodySizeLimit
+from keystone_api.settings import DeployRole, get_settings
+
+log = logging.getLogger("keystone.app")
+
+DESCRIPTION = """The factory's system of record: registries, orders, batches and tasks, the
+robots' callbacks, the episode registry and inspection.
+
+Authenticate with `Authorization: Bearer <token>`: a person's token from
+`POST /api/v1/auth/login`, a robot's device token, or a task's `user_token` (callbacks only).
+Every error has the same shape: `{"error": {"code", "message", "details"}}`.
+"""
+
+
+def _bootstrap() -> None:
+    """Create the settings' bootstrap admin once, if configured and the schema is there."""
+    from keystone_api.accounts.service import ensure_bootstrap_admin
+    from keystone_api.db.engine import get_sessionmaker
+
+    settings = get_settings()
+    if settings.bootstrap_admin_password is None:
+        return
+    try:
+        with get_sessionmaker().begin() as session:
+            ensure_bootstrap_admin(session, settings)
+    except Exception as exc:  # noqa: BLE001 - the API still serves; /readyz tells the state
+        log.warning("bootstrap admin not created: %s", exc)
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    _bootstrap()
     yield
     from keystone_api.db.engine import get_engine
 
     get_engine().dispose()
 
 
+def _edge_routers(app: FastAPI) -> None:
+    from keystone_api.accounts.router import router as accounts_router
+    from keystone_api.callbacks.router import router as callbacks_router
+    from keystone_api.common.resource import build_router
+    from keystone_api.episodes.router import router as episodes_router
+    from keystone_api.fleet.resources import RESOURCES as FLEET
+    from keystone_api.orders.router import router as orders_router
+    from keystone_api.orders.tasks_router import router as tasks_router
+    from keystone_api.registry.resources import RESOURCES as REGISTRY
+
+    app.include_router(accounts_router)
+    for resource in [*REGISTRY, *FLEET]:
+        app.include_router(build_router(resource))
+    app.include_router(orders_router)
+    app.include_router(tasks_router)
+    app.include_router(callbacks_router)
+    app.include_router(episodes_router)
+
+
 def create_app() -> FastAPI:
+    from keystone_api.health.router import router as health_router
+
     settings = get_settings()
     app = FastAPI(
         title=f"Keystone {settings.role.value}",
         version=__version__,
-        description="The factory's system of record: registries, orders, tasks, robot "
-        "callbacks, episodes, inspection and sync.",
+        description=DESCRIPTION,
         lifespan=_lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health_router)
+    if settings.role == DeployRole.edge:
+        _edge_routers(app)
+    else:
+        from keystone_api.accounts.router import router as accounts_router
+
+        app.include_router(accounts_router)
     return app

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -136,6 +136,16 @@ def install_error_handlers(app: FastAPI) -> None:
             "the database is unavailable; retry later",
             **{"Retry-After": "5"},
         )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        message = str(exc.orig).lower()
+        if "foreign key" in message:
+            return _json(409, "conflict", "a referenced record does not exist or is still in use")
+        if "duplicate" in message or "unique" in message:
+            return _json(409, "conflict", "a record with these values already exists")
+        log.exception("integrity error")
+        return _json(409, "conflict", "the change violates a database constraint")
 
     @app.exception_handler(DBAPIError)
     async def _db_error(_: Request, exc: DBAPIError) -> JSONResponse:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from keystone_api.preflight import check_database, check_object_store, load_settings
@@ -32,14 +34,32 @@ def serve(
         check_object_store(settings)
     if bool(tls_cert) != bool(tls_key):
         raise typer.BadParameter("--tls-cert and --tls-key go together")
-    uvicorn.run(
-        "keystone_api.app:create_app",
+    if tls_cert and workers > 1:
+        raise typer.BadParameter("TLS is served by one worker; terminate TLS in a proxy to scale")
+    options = dict(
         factory=True,
         host=host,
         port=port,
-        workers=workers,
-        ssl_certfile=tls_cert,
-        ssl_keyfile=tls_key,
         proxy_headers=True,
+        ws="websockets-sansio",
         log_level="info",
     )
+    if workers > 1:
+        uvicorn.run("keystone_api.app:create_app", workers=workers, **options)  # type: ignore[arg-type]
+        return
+    config = uvicorn.Config(
+        "keystone_api.app:create_app", ssl_certfile=tls_cert, ssl_keyfile=tls_key, **options
+    )  # type: ignore[arg-type]
+    if tls_cert:
+        tls13_only(config)
+    uvicorn.Server(config).run()
+
+
+def tls13_only(config: Any) -> None:
+    """The device-to-edge channel is TLS 1.3 (the specification's security model); uvicorn
+    has no option for a minimum version, so its loaded SSL context is tightened."""
+    import ssl
+
+    config.load()
+    assert config.ssl is not None
+    config.ssl.minimum_version = ssl.TLSVersion.TLSv1_3

@@ -16,7 +16,11 @@ from keystone_api.db.base import (
     enum_column_type,
     fk,
     id_column,
+    utcnow,
 )
+
+# A robot that sent a heartbeat (or any request) this recently counts as online.
+HEARTBEAT_WINDOW_S = 90
 
 
 class RobotType(Timestamps, Archivable, Base):
@@ -62,6 +66,19 @@ class Robot(Timestamps, Archivable, Base):
     recorder_connected: Mapped[bool] = mapped_column(Boolean, default=False)
     transfer_connected: Mapped[bool] = mapped_column(Boolean, default=False)
     transfer_status: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+
+    @property
+    def online(self) -> bool:
+        """Connected now, or heard from within the heartbeat window."""
+        if self.recorder_connected or self.transfer_connected:
+            return True
+        if self.last_seen_at is None:
+            return False
+        return (utcnow() - self.last_seen_at).total_seconds() <= HEARTBEAT_WINDOW_S
+
+    @property
+    def available(self) -> bool:
+        return self.online and not self.maintenance and self.archived_at is None
 
 
 class DataCollector(Timestamps, Archivable, Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from keystone_api.db.base import Archivable, Base, Timestamps, Versioned, fk, id_column
 
@@ -56,6 +56,13 @@ class Subscene(Timestamps, Archivable, Base):
     description: Mapped[str] = mapped_column(Text, default="")
     # Overrides merged over the robot type's QA spec for recordings made here.
     qa_spec: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    skill_links: Mapped[list[SubsceneSkill]] = relationship(
+        order_by="SubsceneSkill.position", viewonly=True, lazy="selectin"
+    )
+
+    @property
+    def skill_ids(self) -> list[str]:
+        return [link.skill_id for link in self.skill_links]
 
 
 class Skill(Timestamps, Archivable, Base):

@@ -1,0 +1,137 @@
+"""Who is calling: the bearer token resolved to a Principal, and the role checks.
+
+Object-level rule: a principal bound to a factory sees nothing of another factory; such
+lookups answer 404 (not 403), so IDs of other factories are not even confirmed to exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from keystone_api.accounts.models import Role, User
+from keystone_api.accounts.tokens import TokenClaims, decode
+from keystone_api.deps import SessionDep, SettingsDep
+from keystone_api.errors import Forbidden, NotFound, Unauthorized
+
+bearer = HTTPBearer(auto_error=False, description="JWT from /api/v1/auth/login or a device token")
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: str  # user | device | task | display | service
+    role: Role
+    subject: str  # user id, robot id, task id ...
+    name: str
+    factory_id: str | None = None
+    device_id: str | None = None
+    robot_id: str | None = None
+    task_id: str | None = None
+    data_collector_id: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """How this principal appears in histories: 'user:alice', 'device:AB-...'."""
+        return f"{self.kind}:{self.name}"
+
+    def require(self, *roles: Role) -> None:
+        if self.role not in roles:
+            allowed = ", ".join(r.value for r in roles)
+            raise Forbidden(f"role '{self.role.value}' may not do this (allowed: {allowed})")
+
+    def sees_factory(self, factory_id: str | None) -> bool:
+        return self.factory_id is None or self.factory_id == factory_id
+
+    def check_factory(self, factory_id: str | None, what: str = "resource") -> None:
+        if not self.sees_factory(factory_id):
+            raise NotFound(f"{what} not found")
+
+
+def _resolve(claims: TokenClaims, session: SessionDep) -> Principal:
+    role = Role(claims.role)
+    if claims.kind == "user":
+        user = session.get(User, claims.sub)
+        if user is None or not user.active:
+            raise Unauthorized("account disabled or removed")
+        collector_id = None
+        if user.role == Role.collector:
+            from keystone_api.fleet.models import DataCollector
+
+            collector = session.query(DataCollector.id).filter_by(user_id=user.id).first()
+            collector_id = collector[0] if collector else None
+        return Principal(
+            "user",
+            user.role,
+            user.id,
+            user.username,
+            user.factory_id,
+            data_collector_id=collector_id,
+        )
+    if claims.kind == "device":
+        from keystone_api.fleet.models import Robot
+
+        robot = session.get(Robot, claims.sub)
+        if robot is None or robot.archived_at is not None:
+            raise Unauthorized("device not registered")
+        if claims.token_version != robot.token_version:
+            raise Unauthorized("device token revoked (rotated)")
+        return Principal(
+            "device",
+            Role.robot,
+            robot.id,
+            robot.device_id,
+            robot.factory_id,
+            device_id=robot.device_id,
+            robot_id=robot.id,
+        )
+    if claims.kind == "task":
+        return Principal(
+            "task",
+            Role.robot,
+            claims.sub,
+            claims.device_id or claims.sub,
+            claims.factory_id,
+            device_id=claims.device_id,
+            task_id=claims.task_id,
+        )
+    return Principal(claims.kind, role, claims.sub, claims.sub, claims.factory_id)
+
+
+def current_principal(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("missing bearer token")
+    principal = _resolve(decode(settings, credentials.credentials), session)
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def roles(*allowed: Role) -> Callable[[Principal], Principal]:
+    """Dependency: the caller must hold one of these roles."""
+
+    def _check(principal: CurrentPrincipal) -> Principal:
+        principal.require(*allowed)
+        return principal
+
+    return _check
+
+
+STAFF = (Role.admin, Role.operator)
+ADMIN = (Role.admin,)
+AdminPrincipal = Annotated[Principal, Depends(roles(*ADMIN))]
+StaffPrincipal = Annotated[Principal, Depends(roles(*STAFF))]
+ReaderPrincipal = Annotated[
+    Principal, Depends(roles(Role.admin, Role.operator, Role.inspector, Role.collector))
+]
+InspectorPrincipal = Annotated[Principal, Depends(roles(Role.admin, Role.operator, Role.inspector))]

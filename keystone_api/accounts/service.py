@@ -1,0 +1,78 @@
+"""Accounts: login, users, the bootstrap admin, and minting tokens for tools."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from keystone_api.accounts.models import Role, User
+from keystone_api.accounts.passwords import DUMMY_HASH, hash_password, verify_password
+from keystone_api.accounts.tokens import TokenClaims, mint
+from keystone_api.common.crud import flush_or_conflict
+from keystone_api.db.base import utcnow
+from keystone_api.errors import Invalid, NotFound, Unauthorized
+from keystone_api.settings import Settings
+
+# Roles that belong to people (devices, displays and services get minted tokens instead).
+PERSON_ROLES = (Role.admin, Role.operator, Role.collector, Role.inspector)
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        verify_password(DUMMY_HASH, password)  # same cost as a real check: no user probing
+        raise Unauthorized("wrong username or password")
+    if not verify_password(user.password_hash, password) or not user.active:
+        raise Unauthorized("wrong username or password")
+    user.last_login_at = utcnow()
+    return user
+
+
+def user_token(settings: Settings, user: User) -> str:
+    return mint(settings, TokenClaims("user", user.id, user.role.value, user.factory_id))
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    display_name: str = "",
+    factory_id: str | None = None,
+) -> User:
+    if role not in PERSON_ROLES:
+        raise Invalid(f"role: '{role.value}' is not a person's role; mint a token instead")
+    if role != Role.admin and factory_id is None:
+        raise Invalid("factory_id: required for every role but admin")
+    if factory_id is not None:
+        from keystone_api.registry.models import Factory
+
+        if session.get(Factory, factory_id) is None:
+            raise NotFound(f"factory '{factory_id}' not found")
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        role=role,
+        display_name=display_name or username,
+        factory_id=factory_id,
+    )
+    session.add(user)
+    flush_or_conflict(session, f"user '{username}'")
+    return user
+
+
+def ensure_bootstrap_admin(session: Session, settings: Settings) -> User | None:
+    """Create the settings' admin once (KEYSTONE_BOOTSTRAP_ADMIN_PASSWORD); never overwrite."""
+    if settings.bootstrap_admin_password is None:
+        return None
+    name = settings.bootstrap_admin_username
+    existing = session.execute(select(User).where(User.username == name)).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    return create_user(
+        session,
+        username=name,
+        role=Role.admin,
+        password=settings.bootstrap_admin_password.get_secret_value(),
+    )

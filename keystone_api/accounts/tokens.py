@@ -1,0 +1,92 @@
+"""JWT bearer tokens (PyJWT): issuer, audience, expiry and algorithm are always checked.
+
+Kinds of token, all signed with the same key:
+- user:    a person who logged in (sub = user id, role, factory_id)
+- device:  a robot (sub = robot id, device_id, factory_id, tv = the robot's token_version,
+           so an admin's rotation revokes every older token)
+- task:    the per-task `user_token` of a task config: only that task's callbacks
+- display: a read-only factory-floor screen (factory_id)
+- service: the edge's sync sender calling the cloud receiver
+- tool:    a development token of any role (`keystone token create`), no account behind it
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from keystone_api.errors import Unauthorized
+from keystone_api.ids import new_id
+from keystone_api.settings import Settings
+
+KINDS = ("user", "device", "task", "display", "service", "tool")
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    kind: str
+    sub: str
+    role: str
+    factory_id: str | None = None
+    device_id: str | None = None
+    task_id: str | None = None
+    token_version: int | None = None
+    expires_at: int = 0
+
+
+def mint(settings: Settings, claims: TokenClaims, ttl_s: int | None = None) -> str:
+    now = int(time.time())
+    ttl = ttl_s if ttl_s is not None else settings.jwt_ttl_s
+    payload: dict[str, Any] = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "nbf": now - 5,
+        "exp": now + ttl,
+        "jti": new_id(),
+        "sub": claims.sub,
+        "kind": claims.kind,
+        "role": claims.role,
+    }
+    for key, value in (
+        ("factory_id", claims.factory_id),
+        ("device_id", claims.device_id),
+        ("task_id", claims.task_id),
+        ("tv", claims.token_version),
+    ):
+        if value is not None:
+            payload[key] = value
+    return jwt.encode(payload, settings.jwt_secret.get_secret_value(), settings.jwt_algorithm)
+
+
+def decode(settings: Settings, token: str) -> TokenClaims:
+    try:
+        payload = jwt.decode(
+            token,
+            settings.jwt_secret.get_secret_value(),
+            algorithms=[settings.jwt_algorithm],  # never trust the token's own `alg`
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+            leeway=5,
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("token expired") from None
+    except jwt.InvalidTokenError as exc:
+        raise Unauthorized(f"invalid token: {exc}") from None
+    kind = payload.get("kind")
+    if kind not in KINDS or not isinstance(payload.get("role"), str):
+        raise Unauthorized("invalid token: unknown kind")
+    return TokenClaims(
+        kind=kind,
+        sub=str(payload["sub"]),
+        role=payload["role"],
+        factory_id=payload.get("factory_id"),
+        device_id=payload.get("device_id"),
+        task_id=payload.get("task_id"),
+        token_version=payload.get("tv"),
+        expires_at=int(payload["exp"]),
+    )

@@ -1,0 +1,135 @@
+"""The landed-recording service: one idempotent function, keyed by task, that turns a
+recording verified in the object store into exactly one `pending_qa` episode.
+
+Both paths that notice an upload call it: the transfer gateway (on `upload_complete`) and
+the Dagster sensor (listing the bucket). Whichever comes first creates the episode; the
+other gets the same episode back. A finish callback may come before, after, or never.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from keystone_api.db.base import utcnow
+from keystone_api.episodes import states
+from keystone_api.episodes.models import Episode
+from keystone_api.errors import Conflict, NotFound
+from keystone_api.fleet.models import Workstation
+from keystone_api.orders import task_states
+from keystone_api.orders.models import Order, Task, TaskStatus
+from keystone_api.orders.progress import after_task_change
+
+
+@dataclass(frozen=True)
+class LandedRecording:
+    task_id: str
+    bucket: str
+    mcap_key: str
+    mcap_size_bytes: int
+    checksum_sha256: str | None  # the MCAP object's x-amz-meta-checksum-sha256
+    sidecar_key: str | None = None
+    sidecar_size_bytes: int = 0
+    sidecar_sha256: str | None = None
+    sidecar: dict[str, Any] | None = None
+    landed_at: datetime = field(default_factory=utcnow)
+    source: str = "unknown"  # transfer | sensor | api
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    from datetime import UTC
+
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _recording_facts(landed: LandedRecording, task: Task) -> dict[str, Any]:
+    """Facts of the recording: the sidecar is authoritative, the finish callback fills gaps."""
+    rec = (landed.sidecar or {}).get("recording") or {}
+    finish = task.finish_callback or {}
+    duration = rec.get("duration_sec", finish.get("duration_sec"))
+    count = rec.get("message_count", finish.get("message_count"))
+    return {
+        "duration_s": float(duration) if isinstance(duration, int | float) else None,
+        "message_count": int(count) if isinstance(count, int) else None,
+        "recording_started_at": _parse_time(rec.get("recording_started_at"))
+        or _parse_time(finish.get("started_at")),
+        "recording_finished_at": _parse_time(rec.get("recording_finished_at"))
+        or _parse_time(finish.get("finished_at")),
+    }
+
+
+def register_landed_recording(
+    session: Session, landed: LandedRecording, actor: str
+) -> tuple[Episode, bool]:
+    """Create the task's episode (status pending_qa) and complete the task; idempotent.
+
+    Returns (episode, created). The same recording registered again returns the existing
+    episode; a different recording for a task that already has one is a Conflict.
+    """
+    # Lock the task: concurrent registrations of one task serialize here.
+    task = session.execute(
+        select(Task).where(Task.id == landed.task_id).with_for_update()
+    ).scalar_one_or_none()
+    if task is None:
+        raise NotFound(f"task '{landed.task_id}' not found")
+    existing = session.execute(
+        select(Episode).where(Episode.task_id == task.id)
+    ).scalar_one_or_none()
+    if existing is not None:
+        same = (
+            existing.mcap_key == landed.mcap_key
+            and existing.bucket == landed.bucket
+            and existing.checksum_sha256 == landed.checksum_sha256
+        )
+        if not same:
+            raise Conflict(
+                f"task '{task.id}' already has episode '{existing.id}' from another recording",
+                {"episode_id": existing.id},
+            )
+        return existing, False
+    order = session.get(Order, task.order_id)
+    ws = session.get(Workstation, task.workstation_id)
+    assert order is not None and ws is not None
+    episode = Episode(
+        task_id=task.id,
+        factory_id=order.factory_id,
+        order_id=order.id,
+        batch_id=task.batch_id,
+        workstation_id=task.workstation_id,
+        robot_id=task.robot_id or ws.robot_id,
+        data_collector_id=task.data_collector_id or ws.data_collector_id,
+        scene_id=order.scene_id,
+        subscene_id=order.subscene_id,
+        sop_id=task.sop_id,
+        bucket=landed.bucket,
+        mcap_key=landed.mcap_key,
+        sidecar_key=landed.sidecar_key,
+        mcap_size_bytes=landed.mcap_size_bytes,
+        sidecar_size_bytes=landed.sidecar_size_bytes,
+        checksum_sha256=landed.checksum_sha256,
+        sidecar_sha256=landed.sidecar_sha256,
+        sidecar=landed.sidecar,
+        landed_at=landed.landed_at,
+        registered_by=landed.source,
+        **_recording_facts(landed, task),
+    )
+    session.add(episode)
+    session.flush()
+    states.record_creation(session, episode, actor, f"recording landed ({landed.source})")
+    if task.status != TaskStatus.completed:
+        cause = "recording landed and verified"
+        if task.finish_callback is None:
+            cause += " (finish callback not received)"
+        task_states.transition(session, task, TaskStatus.completed, actor, cause)
+    after_task_change(session, task)
+    return episode, True

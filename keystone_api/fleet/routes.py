@@ -1,0 +1,148 @@
+"""Fleet routes beyond CRUD: heartbeats, token rotation, pairings, breaks, logout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from keystone_api.accounts.models import Role
+from keystone_api.accounts.principal import CurrentPrincipal, Principal
+from keystone_api.common.crud import get_or_404
+from keystone_api.db.base import utcnow
+from keystone_api.deps import SessionDep, SettingsDep
+from keystone_api.errors import Forbidden, NotFound
+from keystone_api.fleet import schemas as s
+from keystone_api.fleet.devices import rotate_token
+from keystone_api.fleet.models import Robot, Workstation, WorkstationPairing
+from keystone_api.fleet.workstations import end_break, logout, set_pairing, start_break
+
+
+class RotatedTokenOut(BaseModel):
+    robot_id: str
+    device_id: str
+    token: str
+
+
+def _robot(session: Any, principal: Principal, robot_id: str) -> Robot:
+    robot = get_or_404(session, Robot, robot_id, "robot")
+    principal.check_factory(robot.factory_id, "robot")
+    return robot
+
+
+def robot_routes(router: APIRouter) -> None:
+    @router.post(
+        "/{item_id}/heartbeat",
+        response_model=s.HeartbeatOut,
+        summary="A robot reports it is alive (its device token, or staff)",
+    )
+    def heartbeat(item_id: str, session: SessionDep, principal: CurrentPrincipal) -> Any:
+        robot = _robot(session, principal, item_id)
+        if principal.role == Role.robot:
+            if principal.robot_id != robot.id:
+                raise Forbidden("a device may only report its own heartbeat")
+        else:
+            principal.require(Role.admin, Role.operator)
+        robot.last_seen_at = utcnow()
+        return s.HeartbeatOut(
+            robot_id=robot.id, last_seen_at=robot.last_seen_at, available=robot.available
+        )
+
+    @router.post(
+        "/{item_id}/rotate-token",
+        response_model=RotatedTokenOut,
+        summary="Revoke the robot's device tokens and issue a new one (admin)",
+    )
+    def rotate(
+        item_id: str, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
+    ) -> Any:
+        principal.require(Role.admin)
+        robot = _robot(session, principal, item_id)
+        return RotatedTokenOut(
+            robot_id=robot.id,
+            device_id=robot.device_id,
+            token=rotate_token(session, settings, robot),
+        )
+
+
+def _workstation(
+    session: Any, principal: Principal, ws_id: str, *, lock: bool = False
+) -> Workstation:
+    ws = get_or_404(session, Workstation, ws_id, "workstation", lock=lock)
+    principal.check_factory(ws.factory_id, "workstation")
+    return ws
+
+
+def _own_station(principal: Principal, ws: Workstation) -> None:
+    """Collectors act on their own workstation only; staff on any of their factory."""
+    if principal.role == Role.collector:
+        if (
+            principal.data_collector_id is None
+            or ws.data_collector_id != principal.data_collector_id
+        ):
+            raise NotFound(f"workstation '{ws.id}' not found")
+    else:
+        principal.require(Role.admin, Role.operator)
+
+
+def workstation_routes(router: APIRouter) -> None:
+    @router.put(
+        "/{item_id}/pairing",
+        response_model=s.WorkstationOut,
+        summary="Pair a robot and a collector at this workstation (history is kept)",
+    )
+    def pair(
+        item_id: str, body: s.PairingIn, session: SessionDep, principal: CurrentPrincipal
+    ) -> Any:
+        principal.require(Role.admin, Role.operator)
+        ws = _workstation(session, principal, item_id, lock=True)
+        return set_pairing(session, ws, body.robot_id, body.data_collector_id, principal.actor)
+
+    @router.get(
+        "/{item_id}/pairings",
+        response_model=list[s.PairingOut],
+        summary="Pairing history, newest first",
+    )
+    def pairings(item_id: str, session: SessionDep, principal: CurrentPrincipal) -> Any:
+        principal.require(Role.admin, Role.operator, Role.inspector)
+        _workstation(session, principal, item_id)
+        return (
+            session.execute(
+                select(WorkstationPairing)
+                .where(WorkstationPairing.workstation_id == item_id)
+                .order_by(WorkstationPairing.started_at.desc())
+                .limit(500)
+            )
+            .scalars()
+            .all()
+        )
+
+    @router.post(
+        "/{item_id}/break/start",
+        response_model=s.WorkstationOut,
+        summary="The collector takes a break",
+    )
+    def break_start(item_id: str, session: SessionDep, principal: CurrentPrincipal) -> Any:
+        ws = _workstation(session, principal, item_id, lock=True)
+        _own_station(principal, ws)
+        return start_break(ws)
+
+    @router.post(
+        "/{item_id}/break/end", response_model=s.WorkstationOut, summary="The collector is back"
+    )
+    def break_end(item_id: str, session: SessionDep, principal: CurrentPrincipal) -> Any:
+        ws = _workstation(session, principal, item_id, lock=True)
+        _own_station(principal, ws)
+        return end_break(ws)
+
+    @router.post(
+        "/{item_id}/logout",
+        response_model=s.WorkstationOut,
+        summary="The collector leaves the workstation",
+    )
+    def leave(item_id: str, session: SessionDep, principal: CurrentPrincipal) -> Any:
+        ws = _workstation(session, principal, item_id, lock=True)
+        _own_station(principal, ws)
+        return logout(session, ws, principal.actor)

@@ -1,0 +1,132 @@
+"""Order manager: create orders, schedule them, pause/resume/cancel; batch cancel/recall."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from keystone_api.accounts.principal import Principal
+from keystone_api.common.refs import live_ref
+from keystone_api.db.base import utcnow
+from keystone_api.episodes.models import Episode
+from keystone_api.errors import Conflict, Invalid
+from keystone_api.orders import task_states
+from keystone_api.orders.models import Batch, BatchStatus, Order, OrderStatus, Task, TaskStatus
+from keystone_api.orders.progress import close_order_work, refresh_batch, refresh_order
+from keystone_api.orders.scheduling import top_up
+from keystone_api.orders.schemas import OrderIn
+from keystone_api.registry.models import Factory, Scene, Sop, Subscene
+
+
+def create_order(session: Session, principal: Principal, body: OrderIn) -> Order:
+    factory = live_ref(session, Factory, body.factory_id, "factory", principal, body.factory_id)
+    subscene = live_ref(session, Subscene, body.subscene_id, "subscene")
+    scene = live_ref(session, Scene, subscene.scene_id, "scene")
+    if scene.factory_id != factory.id:
+        raise Invalid("subscene_id: the subscene is not in this factory")
+    if body.scene_id is not None and body.scene_id != scene.id:
+        raise Invalid("scene_id: the subscene belongs to another scene")
+    sop = live_ref(session, Sop, body.sop_id, "SOP")
+    if sop.subscene_id != subscene.id:
+        raise Invalid("sop_id: the SOP is for another subscene")
+    order = Order(
+        factory_id=factory.id,
+        scene_id=scene.id,
+        subscene_id=subscene.id,
+        sop_id=sop.id,
+        name=body.name,
+        target_episodes=body.target_episodes,
+        priority=body.priority,
+        deadline=body.deadline,
+        created_by=principal.actor,
+        status=OrderStatus.active,
+    )
+    session.add(order)
+    session.flush()
+    tasks = top_up(session, order, only=body.workstation_ids, batch_size=body.batch_size)
+    if not tasks:
+        order.status = OrderStatus.pending  # no eligible workstation yet: schedule later
+    return order
+
+
+def schedule(
+    session: Session, order: Order, workstation_ids: list[str] | None, batch_size: int
+) -> list[Task]:
+    """Create tasks for whatever the order still lacks (after cancelled batches, new stations)."""
+    if order.status not in (OrderStatus.pending, OrderStatus.active, OrderStatus.paused):
+        raise Conflict(f"order is {order.status.value}", {"current_status": order.status.value})
+    tasks = top_up(session, order, only=workstation_ids, batch_size=batch_size)
+    if tasks and order.status == OrderStatus.pending:
+        order.status = OrderStatus.active
+    return tasks
+
+
+def set_order_status(session: Session, order: Order, action: str, actor: str) -> Order:
+    current = order.status
+    if action == "pause":
+        if current != OrderStatus.active:
+            raise Conflict(
+                f"only an active order can be paused (it is {current.value})",
+                {"current_status": current.value},
+            )
+        order.status = OrderStatus.paused
+    elif action == "resume":
+        if current != OrderStatus.paused:
+            raise Conflict(
+                f"only a paused order can be resumed (it is {current.value})",
+                {"current_status": current.value},
+            )
+        order.status = OrderStatus.active
+        refresh_order(session, order, actor)
+    elif action == "cancel":
+        if current in (OrderStatus.completed, OrderStatus.cancelled):
+            raise Conflict(
+                f"the order is already {current.value}", {"current_status": current.value}
+            )
+        order.status = OrderStatus.cancelled
+        # Assigned-but-unstarted tasks are withdrawn too; recordings under way finish.
+        for task in session.execute(
+            select(Task).where(Task.order_id == order.id, Task.status == TaskStatus.ready)
+        ).scalars():
+            task_states.transition(session, task, TaskStatus.cancelled, actor, "order cancelled")
+        close_order_work(session, order, actor, "order cancelled")
+    else:
+        raise Invalid(f"action: unknown '{action}'")
+    return order
+
+
+def cancel_batch(session: Session, batch: Batch, actor: str) -> Batch:
+    if batch.status not in (BatchStatus.pending, BatchStatus.active):
+        raise Conflict(f"batch is {batch.status.value}", {"current_status": batch.status.value})
+    for task in session.execute(
+        select(Task)
+        .where(Task.batch_id == batch.id, Task.status.in_(task_states.UNSTARTED))
+        .with_for_update()
+    ).scalars():
+        task_states.transition(session, task, TaskStatus.cancelled, actor, "batch cancelled")
+    batch.status = BatchStatus.cancelled
+    batch.completed_at = utcnow()
+    refresh_batch(session, batch)
+    return batch
+
+
+def recall_batch(session: Session, batch: Batch, actor: str) -> int:
+    """Label the batch's episodes recalled (they stop counting towards the order)."""
+    if batch.status == BatchStatus.recalled:
+        raise Conflict("batch is already recalled", {"current_status": batch.status.value})
+    count = session.execute(
+        update(Episode)
+        .where(Episode.batch_id == batch.id, Episode.recalled.is_(False))
+        .values(recalled=True, updated_at=utcnow())
+    ).rowcount
+    for task in session.execute(
+        select(Task).where(Task.batch_id == batch.id, Task.status.in_(task_states.UNSTARTED))
+    ).scalars():
+        task_states.transition(session, task, TaskStatus.cancelled, actor, "batch recalled")
+    batch.status = BatchStatus.recalled
+    batch.completed_at = batch.completed_at or utcnow()
+    order = session.get(Order, batch.order_id)
+    if order is not None:
+        session.flush()
+        refresh_order(session, order, actor)
+    return int(count or 0)

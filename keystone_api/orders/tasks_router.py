@@ -1,0 +1,172 @@
+"""Tasks: the collector's flow (next task, its config) and operators' actions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+
+from keystone_api.accounts.models import Role
+from keystone_api.accounts.principal import CurrentPrincipal
+from keystone_api.common.crud import page
+from keystone_api.common.schemas import Page
+from keystone_api.deps import SessionDep, SettingsDep
+from keystone_api.episodes.models import Episode
+from keystone_api.errors import Conflict
+from keystone_api.orders import dispatch, task_states
+from keystone_api.orders import schemas as s
+from keystone_api.orders.access import collector_workstation_ids, load_task
+from keystone_api.orders.models import Order, Task, TaskStatus, TaskTransition
+from keystone_api.orders.progress import after_task_change
+
+router = APIRouter(prefix="/api/v1", tags=["tasks"])
+
+
+@router.post(
+    "/workstations/{workstation_id}/tasks/next",
+    response_model=s.TaskOut,
+    summary="The workstation's next task (the same one while a task is open)",
+    responses={404: {"description": "no task waiting (code no_task_available)"}},
+)
+def next_task(workstation_id: str, session: SessionDep, principal: CurrentPrincipal) -> Task:
+    principal.require(Role.collector, Role.operator, Role.admin)
+    return dispatch.next_task(session, workstation_id, principal)
+
+
+@router.get(
+    "/tasks/{task_id}/config",
+    response_model=s.TaskConfigOut,
+    summary="The recorder's task_config for this task, with its callback token",
+)
+def task_config(
+    task_id: str, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
+) -> Any:
+    principal.require(Role.collector, Role.operator, Role.admin)
+    task = load_task(session, principal, task_id)
+    if task.status not in (TaskStatus.pending, TaskStatus.ready, TaskStatus.in_progress):
+        raise Conflict(
+            f"task is {task.status.value}; it can no longer be recorded",
+            {"current_status": task.status.value},
+        )
+    return dispatch.task_config(session, settings, task)
+
+
+@router.get("/tasks", response_model=Page[s.TaskOut], summary="List tasks")
+def list_tasks(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    filters: Annotated[s.TaskFilters, Query()],
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+) -> Any:
+    principal.require(Role.admin, Role.operator, Role.inspector, Role.collector)
+    stmt = select(Task).order_by(Task.created_at.desc(), Task.sequence.desc())
+    for key, value in filters.model_dump(exclude_none=True).items():
+        stmt = stmt.where(getattr(Task, key) == value)
+    if principal.role == Role.collector:
+        stmt = stmt.where(Task.workstation_id.in_(collector_workstation_ids(session, principal)))
+    elif principal.factory_id is not None:
+        stmt = stmt.join(Order, Task.order_id == Order.id).where(
+            Order.factory_id == principal.factory_id
+        )
+    items, total = page(session, stmt, limit, offset)
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+@router.get(
+    "/tasks/{task_id}",
+    response_model=s.TaskDetail,
+    summary="A task with its transition history and callback facts",
+)
+def get_task(task_id: str, session: SessionDep, principal: CurrentPrincipal) -> Any:
+    principal.require(Role.admin, Role.operator, Role.inspector, Role.collector)
+    task = load_task(session, principal, task_id)
+    transitions = (
+        session.execute(
+            select(TaskTransition)
+            .where(TaskTransition.task_id == task.id)
+            .order_by(TaskTransition.at, TaskTransition.id)
+        )
+        .scalars()
+        .all()
+    )
+    episode_id = session.execute(select(Episode.id).where(Episode.task_id == task.id)).scalar()
+    detail = s.TaskDetail.model_validate(
+        {
+            **s.TaskOut.model_validate(task).model_dump(),
+            "transitions": transitions,
+            "start_callback": task.start_callback,
+            "finish_callback": task.finish_callback,
+            "episode_id": episode_id,
+        }
+    )
+    return detail
+
+
+@router.post(
+    "/tasks/{task_id}/cancel",
+    response_model=s.TaskOut,
+    summary="Cancel an unstarted task (operators)",
+)
+def cancel_task(
+    task_id: str, body: s.TaskActionIn, session: SessionDep, principal: CurrentPrincipal
+) -> Task:
+    principal.require(Role.admin, Role.operator)
+    task = load_task(session, principal, task_id, lock=True)
+    task_states.transition(
+        session, task, TaskStatus.cancelled, principal.actor, body.reason or "cancelled by operator"
+    )
+    after_task_change(session, task)
+    return task
+
+
+@router.post(
+    "/tasks/{task_id}/release",
+    response_model=s.TaskOut,
+    summary="Return a ready/in-progress task to pending (recording abandoned)",
+)
+def release_task(
+    task_id: str, body: s.TaskActionIn, session: SessionDep, principal: CurrentPrincipal
+) -> Task:
+    principal.require(Role.admin, Role.operator, Role.collector)
+    task = load_task(session, principal, task_id, lock=True)
+    if task.status == TaskStatus.pending:
+        task.assigned_at = None  # give a handed-out task back to the queue
+    else:
+        task_states.transition(
+            session, task, TaskStatus.pending, principal.actor, body.reason or "recording abandoned"
+        )
+        task.assigned_at = None
+    after_task_change(session, task)
+    return task
+
+
+@router.post(
+    "/tasks/{task_id}/retry",
+    response_model=s.TaskOut,
+    summary="Retry a failed task: upload again, or record again",
+)
+def retry_task(
+    task_id: str, body: s.TaskRetryIn, session: SessionDep, principal: CurrentPrincipal
+) -> Task:
+    principal.require(Role.admin, Role.operator)
+    task = load_task(session, principal, task_id, lock=True)
+    if task.status != TaskStatus.failed:
+        raise Conflict(
+            f"only a failed task can be retried (it is {task.status.value})",
+            {"current_status": task.status.value},
+        )
+    target = TaskStatus.uploading if body.mode == "upload" else TaskStatus.pending
+    task_states.transition(
+        session, task, target, principal.actor, body.reason or f"operator retry ({body.mode})"
+    )
+    if target == TaskStatus.pending:
+        task.assigned_at = None
+    task.failure_reason = None
+    after_task_change(session, task)
+    if target == TaskStatus.uploading:
+        from keystone_api.orders.events import task_events
+
+        task_events.upload_requested(task)
+    return task

@@ -1,0 +1,27 @@
+"""The edge's sync queue: approved episodes wait here, in approval order, for the cloud."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from keystone_api.episodes.models import Episode
+from keystone_api.settings import Settings, SyncMode
+from keystone_api.sync.models import EpisodeSync, SyncState
+
+
+def enqueue_approved(session: Session, episode: Episode, settings: Settings) -> EpisodeSync:
+    """Called once an episode is approved: queued in auto mode, waiting for an operator in
+    manual mode. Idempotent."""
+    row = session.get(EpisodeSync, episode.id)
+    if row is not None:
+        return row
+    assert episode.approved_at is not None
+    state = SyncState.queued if settings.sync_mode == SyncMode.auto else SyncState.waiting
+    row = EpisodeSync(
+        episode_id=episode.id,
+        state=state,
+        approved_at=episode.approved_at,
+        bytes_total=episode.mcap_size_bytes + episode.sidecar_size_bytes,
+    )
+    session.add(row)
+    return row
