@@ -1,0 +1,63 @@
+"""The MCAP validator: a plain library (no Dagster), used by the QA pipeline, the
+`keystone qa validate` command line and the tests.
+
+    from keystone_pipelines.validator import QaSpec, validate
+    result = validate("s3://edge-f1/f1/robot-7/2025-12-20/task_0001.mcap", spec,
+                      expected_sha256=callback_sha, stored_sha256=head["ChecksumSHA256"],
+                      integrity="auto")
+    result.passed, result.score, result.to_dict()
+
+Importing this package is cheap; numpy, OpenCV and the readers load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from keystone_pipelines.validator.result import VALIDATOR_VERSION, CheckResult, ValidationResult
+from keystone_pipelines.validator.spec import CHECK_NAMES, QaSpec, SpecError, load_spec, parse_spec
+
+if TYPE_CHECKING:
+    from keystone_pipelines.validator.core import validate
+    from keystone_pipelines.validator.sources import (
+        BytesSource,
+        LocalSource,
+        S3Source,
+        Source,
+        SourceError,
+        open_source,
+    )
+
+__all__ = [
+    "CHECK_NAMES",
+    "VALIDATOR_VERSION",
+    "BytesSource",
+    "CheckResult",
+    "LocalSource",
+    "QaSpec",
+    "S3Source",
+    "Source",
+    "SourceError",
+    "SpecError",
+    "ValidationResult",
+    "load_spec",
+    "open_source",
+    "parse_spec",
+    "validate",
+]
+
+_LAZY = {
+    "validate": "keystone_pipelines.validator.core",
+    **dict.fromkeys(
+        ("BytesSource", "LocalSource", "S3Source", "Source", "SourceError", "open_source"),
+        "keystone_pipelines.validator.sources",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(name)

@@ -1,7 +1,131 @@
-"""`keystone qa ...` (placeholder until the validator lands)."""
+"""`keystone qa validate PATH_OR_S3_URL... [--spec FILE] [--sha256 HEX] [--sidecar FILE]
+[--no-integrity] [--json]`.
+
+Exit 0 when every file passes (score >= 0.90), 1 when any was assessed and fails, 2 when
+any could not be assessed at all (no such file, bad spec, bad arguments). Heavy modules
+load inside the command, so `keystone --help` stays fast.
+"""
 
 from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
 app = typer.Typer(help="MCAP quality checks.", no_args_is_help=True)
+
+EXIT_PASS, EXIT_FAIL, EXIT_UNASSESSED = 0, 1, 2
+
+
+@app.callback()
+def _group() -> None:
+    """MCAP quality checks."""
+
+
+@app.command("validate")
+def validate_cmd(
+    targets: Annotated[list[str], typer.Argument(metavar="PATH_OR_S3_URL...")],
+    spec: Annotated[Path | None, typer.Option(help="QA spec, JSON or YAML.")] = None,
+    sha256: Annotated[str | None, typer.Option(help="Expected SHA-256 (hex).")] = None,
+    sidecar: Annotated[Path | None, typer.Option(help="Axon sidecar JSON to compare.")] = None,
+    no_integrity: Annotated[
+        bool, typer.Option("--no-integrity", help="Skip the full read (tier 4).")
+    ] = False,
+    image_sample: Annotated[
+        int | None, typer.Option(help="Frames to decode (overrides the spec).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file.")] = False,
+) -> None:
+    """Validate MCAP recordings: structure, required topics, duration, gaps, image
+    integrity and file integrity, with a score (>= 0.90 passes)."""
+    from keystone_pipelines.validator.sources import normalize_sha256
+    from keystone_pipelines.validator.spec import QaSpec, SpecError, load_spec
+
+    try:
+        qa = load_spec(spec) if spec else QaSpec()
+        if image_sample is not None:
+            qa = qa.merge({"image_sample": image_sample})
+    except SpecError as exc:
+        _fail_usage(str(exc))
+    if sha256 is not None and normalize_sha256(sha256) is None:
+        _fail_usage(f"--sha256 {sha256!r} is not a SHA-256 in hex")
+    if (sha256 or sidecar) and len(targets) > 1:
+        _fail_usage("--sha256 and --sidecar describe one file; give a single PATH_OR_S3_URL")
+    outcomes = [_one(t, qa, sha256, sidecar, not no_integrity) for t in targets]
+    if as_json:
+        for doc in outcomes:
+            typer.echo(json.dumps(doc, separators=(",", ":")))
+    else:
+        _table(outcomes)
+    if any(not d.get("assessed", True) for d in outcomes):
+        raise typer.Exit(EXIT_UNASSESSED)
+    raise typer.Exit(EXIT_PASS if all(d["passed"] for d in outcomes) else EXIT_FAIL)
+
+
+def _fail_usage(message: str) -> None:
+    typer.echo(f"keystone qa validate: error: {message}", err=True)
+    raise typer.Exit(EXIT_UNASSESSED)
+
+
+def _one(
+    target: str, qa: Any, sha256: str | None, sidecar: Path | None, integrity: bool
+) -> dict[str, Any]:
+    from keystone_pipelines.validator.core import validate
+    from keystone_pipelines.validator.sources import SourceError, open_source
+
+    try:
+        src = _open(target, open_source)
+    except SourceError as exc:
+        return {"path": target, "assessed": False, "passed": False, "error": str(exc)}
+    try:
+        result = validate(
+            src,
+            qa,
+            expected_sha256=sha256,
+            stored_sha256=src.stored_sha256,
+            sidecar=sidecar,
+            integrity=integrity,
+        )
+    finally:
+        src.close()
+    return result.to_dict()
+
+
+def _open(target: str, open_source: Any) -> Any:
+    client = None
+    if target.startswith("s3://"):
+        from keystone_api.settings import get_settings
+        from keystone_api.storage.s3 import s3_client_from_settings
+
+        client = s3_client_from_settings(get_settings())
+    return open_source(target, client)
+
+
+def _table(outcomes: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_lines=False)
+    for col in ("file", "verdict", "score", "why", "tiers", "read"):
+        table.add_column(col, overflow="fold")
+    for d in outcomes:
+        if not d.get("assessed", True):
+            table.add_row(d["path"], "[yellow]NOT ASSESSED", "-", d["error"], "-", "-")
+            continue
+        failed = [c for c in d["checks"] if not c["passed"]]
+        why = "; ".join(f"{c['name']}: {c['detail']}" for c in failed) or "all checks pass"
+        verdict = "[green]PASS" if d["passed"] else "[red]FAIL"
+        read = f"{_size(d['bytes_read'])} of {_size(d['file_size'])}"
+        table.add_row(d["path"], verdict, f"{d['score']:.3f}", why, ",".join(d["tiers"]), read)
+    Console(file=sys.stdout, width=max(100, Console().width)).print(table)
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000  # type: ignore[assignment]
+    return str(n)

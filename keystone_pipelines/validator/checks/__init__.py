@@ -1,0 +1,1 @@
+"""The six checks, each turning what the tiers learned into a CheckResult."""
