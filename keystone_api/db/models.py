@@ -23,6 +23,7 @@ from keystone_api.registry.models import (
     Subscene,
     SubsceneSkill,
 )
+from keystone_api.robots.models import TaskUpload
 from keystone_api.sync.models import EpisodeSync, SyncAttempt
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "SyncAttempt",
     "Task",
     "TaskTransition",
+    "TaskUpload",
     "User",
     "Workstation",
     "WorkstationPairing",

@@ -66,6 +66,10 @@ class Robot(Timestamps, Archivable, Base):
     recorder_connected: Mapped[bool] = mapped_column(Boolean, default=False)
     transfer_connected: Mapped[bool] = mapped_column(Boolean, default=False)
     transfer_status: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    # Last known recorder task and when each socket last reported (kept across restarts).
+    recorder_task_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    recorder_state_at: Mapped[datetime | None] = mapped_column(default=None)
+    transfer_status_at: Mapped[datetime | None] = mapped_column(default=None)
 
     @property
     def online(self) -> bool:

@@ -40,6 +40,7 @@ EXPECTED_TABLES = {
     "users",
     "inspectors",
     "robot_type_configs",
+    "task_uploads",
 }
 
 
