@@ -63,7 +63,7 @@ class Resource:
 
 
 def _filter(stmt: Select[Any], model: Any, filters: BaseModel) -> Select[Any]:
-    for key, value in filters.model_dump(exclude_none=True).items():
+    for key, value in filters.filters().items():  # type: ignore[attr-defined]
         if key == "include_archived":
             continue
         if key == "name_contains":

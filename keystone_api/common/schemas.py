@@ -33,3 +33,14 @@ class Page(BaseModel, Generic[T]):
 class Paging(BaseModel):
     limit: int = Field(50, ge=1, le=500)
     offset: int = Field(0, ge=0, le=10_000_000)
+
+
+class ListQuery(In):
+    """Query parameters of a list: paging plus the resource's filters. Unknown parameters
+    are a 422, so a misspelt filter never silently returns everything."""
+
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=10_000_000)
+
+    def filters(self) -> dict[str, object]:
+        return self.model_dump(exclude_none=True, exclude={"limit", "offset"})

@@ -54,12 +54,11 @@ def list_episodes(
     session: SessionDep,
     principal: CurrentPrincipal,
     filters: Annotated[s.EpisodeFilters, Query()],
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
 ) -> Any:
+    limit, offset = filters.limit, filters.offset
     principal.require(Role.admin, Role.operator, Role.inspector, Role.collector)
     stmt = visible_episodes(session, principal).order_by(Episode.landed_at.desc(), Episode.id)
-    f = filters.model_dump(exclude_none=True)
+    f = filters.filters()
     if "landed_after" in f:
         stmt = stmt.where(Episode.landed_at >= f.pop("landed_after"))
     if "landed_before" in f:

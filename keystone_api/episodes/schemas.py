@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field
 
-from keystone_api.common.schemas import In, Out
+from keystone_api.common.schemas import In, ListQuery, Out
 from keystone_api.episodes.models import EpisodeStatus
 from keystone_api.sync.models import SyncState
 
@@ -41,7 +41,7 @@ class EpisodeOut(Out):
     created_at: datetime
 
 
-class EpisodeFilters(In):
+class EpisodeFilters(ListQuery):
     status: EpisodeStatus | None = None
     factory_id: str | None = Field(None, max_length=64)
     order_id: str | None = Field(None, max_length=64)

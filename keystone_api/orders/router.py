@@ -40,11 +40,10 @@ def list_orders(
     session: SessionDep,
     principal: Viewer,
     filters: Annotated[s.OrderFilters, Query()],
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
 ) -> Any:
+    limit, offset = filters.limit, filters.offset
     stmt = select(Order).order_by(Order.created_at.desc())
-    for key, value in filters.model_dump(exclude_none=True).items():
+    for key, value in filters.filters().items():
         stmt = stmt.where(getattr(Order, key) == value)
     if principal.factory_id is not None:
         stmt = stmt.where(Order.factory_id == principal.factory_id)
@@ -161,11 +160,10 @@ def list_batches(
     session: SessionDep,
     principal: Viewer,
     filters: Annotated[s.BatchFilters, Query()],
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
 ) -> Any:
+    limit, offset = filters.limit, filters.offset
     stmt = select(Batch).order_by(Batch.created_at.desc())
-    for key, value in filters.model_dump(exclude_none=True).items():
+    for key, value in filters.filters().items():
         stmt = stmt.where(getattr(Batch, key) == value)
     if principal.factory_id is not None:
         stmt = stmt.join(Order, Batch.order_id == Order.id).where(

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, Field
 
-from keystone_api.common.schemas import Id, In, Out
+from keystone_api.common.schemas import Id, In, ListQuery, Out
 from keystone_api.orders.models import BatchStatus, OrderStatus, TaskStatus
 from keystone_api.orders.scheduling import DEFAULT_BATCH_SIZE
 
@@ -69,7 +69,7 @@ class OrderProgress(Out):
     percent_complete: float
 
 
-class OrderFilters(In):
+class OrderFilters(ListQuery):
     factory_id: str | None = Field(None, max_length=64)
     status: OrderStatus | None = None
     subscene_id: str | None = Field(None, max_length=64)
@@ -87,7 +87,7 @@ class BatchOut(Out):
     task_counts: dict[str, int] = {}
 
 
-class BatchFilters(In):
+class BatchFilters(ListQuery):
     order_id: str | None = Field(None, max_length=64)
     workstation_id: str | None = Field(None, max_length=64)
     status: BatchStatus | None = None
@@ -119,7 +119,7 @@ class TaskOut(Out):
     version: int
 
 
-class TaskFilters(In):
+class TaskFilters(ListQuery):
     order_id: str | None = Field(None, max_length=64)
     batch_id: str | None = Field(None, max_length=64)
     workstation_id: str | None = Field(None, max_length=64)

@@ -57,12 +57,11 @@ def list_tasks(
     session: SessionDep,
     principal: CurrentPrincipal,
     filters: Annotated[s.TaskFilters, Query()],
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
 ) -> Any:
+    limit, offset = filters.limit, filters.offset
     principal.require(Role.admin, Role.operator, Role.inspector, Role.collector)
     stmt = select(Task).order_by(Task.created_at.desc(), Task.sequence.desc())
-    for key, value in filters.model_dump(exclude_none=True).items():
+    for key, value in filters.filters().items():
         stmt = stmt.where(getattr(Task, key) == value)
     if principal.role == Role.collector:
         stmt = stmt.where(Task.workstation_id.in_(collector_workstation_ids(session, principal)))

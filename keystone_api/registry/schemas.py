@@ -7,10 +7,10 @@ from typing import Any
 
 from pydantic import Field
 
-from keystone_api.common.schemas import Id, In, Name, Out, Text
+from keystone_api.common.schemas import Id, In, ListQuery, Name, Out, Text
 
 
-class ArchivedFilter(In):
+class ArchivedFilter(ListQuery):
     include_archived: bool = Field(False, description="Also list archived rows")
     name_contains: str | None = Field(None, max_length=200)
 
@@ -170,7 +170,7 @@ class OperationOut(Out):
     description: str
 
 
-class OperationFilters(In):
+class OperationFilters(ListQuery):
     skill_id: str | None = Field(None, max_length=64)
 
 
