@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from keystone_api import __version__
-from keystone_api.errors import install_error_handlers
+from keystone_api.errors import ERROR_RESPONSES, install_error_handlers
 from keystone_api.middleware import BodySizeLimit
 from keystone_api.settings import DeployRole, get_settings
 
@@ -58,13 +58,9 @@ def _edge_routers(app: FastAPI) -> None:
     from keystone_api.orders.tasks_router import router as tasks_router
     from keystone_api.registry.resources import RESOURCES as REGISTRY
 
-    app.include_router(accounts_router)
-    for resource in [*REGISTRY, *FLEET]:
-        app.include_router(build_router(resource))
-    app.include_router(orders_router)
-    app.include_router(tasks_router)
-    app.include_router(callbacks_router)
-    app.include_router(episodes_router)
+    for router in [accounts_router, *(build_router(r) for r in [*REGISTRY, *FLEET]),
+                   orders_router, tasks_router, callbacks_router, episodes_router]:
+        app.include_router(router, responses=ERROR_RESPONSES)
 
 
 def create_app() -> FastAPI:
@@ -76,6 +72,8 @@ def create_app() -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=_lifespan,
+        # Operation ids are the route names (unique), so generated clients read well.
+        generate_unique_id_function=lambda route: route.name,
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
@@ -85,5 +83,5 @@ def create_app() -> FastAPI:
     else:
         from keystone_api.accounts.router import router as accounts_router
 
-        app.include_router(accounts_router)
+        app.include_router(accounts_router, responses=ERROR_RESPONSES)
     return app

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
@@ -59,6 +60,33 @@ class Forbidden(DomainError):
 class Unavailable(DomainError):
     status_code = 503
     code = "unavailable"
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(examples=["not_found"])
+    message: str = Field(examples=["task '0193f0c2-5b7e-7c1a-9d2e-1f2a3b4c5d6e' not found"])
+    details: Any = None
+
+
+class ErrorBody(BaseModel):
+    """The one shape of every 4xx/5xx answer."""
+
+    error: ErrorDetail
+
+
+# Documented on every route, so generated clients know the error type.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in (
+        (401, "Missing, invalid or expired bearer token"),
+        (403, "The caller's role may not do this"),
+        (404, "Unknown id, or an object of another factory"),
+        (409, "Conflict with the current state (the body names it)"),
+        (413, "Request body too large"),
+        (422, "Malformed JSON, wrong types, unknown fields (the message names the field)"),
+        (503, "Database unavailable; retry later"),
+    )
+}
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:

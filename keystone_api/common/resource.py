@@ -111,7 +111,10 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ve
     Reader = Annotated[Principal, Depends(reader)]
     Writer = Annotated[Principal, Depends(writer)]
 
-    @router.post("", response_model=Out, status_code=201, summary=f"Create a {res.name}")
+    slug = res.path.replace("-", "_")
+
+    @router.post("", response_model=Out, status_code=201, summary=f"Create a {res.name}",
+                 name=f"create_{slug}")
     def create(body: Create, session: SessionDep, principal: Writer) -> Any:  # type: ignore[valid-type]
         obj = res.build(session, principal, body)
         if not res.visible(session, principal, obj):
@@ -120,7 +123,8 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ve
         flush_or_conflict(session, f"{res.name} '{getattr(obj, 'name', obj.id)}'")
         return obj
 
-    @router.get("", response_model=Page[Out], summary=f"List {res.path}")  # type: ignore[valid-type]
+    @router.get("", response_model=Page[Out], summary=f"List {res.path}",  # type: ignore[valid-type]
+                name=f"list_{slug}")
     def list_(
         session: SessionDep,
         principal: Reader,
@@ -135,11 +139,13 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ve
         items, total = page(session, stmt, limit, offset)
         return {"items": items, "total": total, "limit": limit, "offset": offset}
 
-    @router.get("/{item_id}", response_model=Out, summary=f"Get a {res.name}")
+    @router.get("/{item_id}", response_model=Out, summary=f"Get a {res.name}",
+                name=f"get_{slug}")
     def get(item_id: str, session: SessionDep, principal: Reader) -> Any:
         return load_visible(session, res, principal, item_id)
 
-    @router.patch("/{item_id}", response_model=Out, summary=f"Update a {res.name}")
+    @router.patch("/{item_id}", response_model=Out, summary=f"Update a {res.name}",
+                  name=f"update_{slug}")
     def patch(item_id: str, body: Patch, session: SessionDep, principal: Writer) -> Any:  # type: ignore[valid-type]
         obj = load_visible(session, res, principal, item_id)
         changes = body.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
@@ -155,6 +161,7 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ve
         "/{item_id}",
         response_model=DeleteOut,
         summary=f"Delete a {res.name} (archived instead when referenced)",
+        name=f"delete_{slug}",
     )
     def remove(item_id: str, session: SessionDep, principal: Writer) -> DeleteOut:
         obj = load_visible(session, res, principal, item_id)
