@@ -104,23 +104,49 @@ def _open(target: str, open_source: Any) -> Any:
     return open_source(target, client)
 
 
+TIER_CODES = {
+    "summary": "1",
+    "message_indexes": "2",
+    "linear_scan": "2(scan)",
+    "frame_sample": "3",
+    "integrity": "4",
+}
+
+
 def _table(outcomes: list[dict[str, Any]]) -> None:
+    """One row per file, then the reasons of every failed check, one per line."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(show_lines=False)
-    for col in ("file", "verdict", "score", "why", "tiers", "read"):
+    console = Console(file=sys.stdout, width=max(100, Console(file=sys.stdout).width))
+    table = Table()
+    for col in ("file", "verdict", "score", "tiers", "read", "time"):
         table.add_column(col, overflow="fold")
+    reasons = []
     for d in outcomes:
         if not d.get("assessed", True):
-            table.add_row(d["path"], "[yellow]NOT ASSESSED", "-", d["error"], "-", "-")
+            table.add_row(escape(d["path"]), "[yellow]NOT ASSESSED", "-", "-", "-", "-")
+            reasons.append(d["error"])
             continue
-        failed = [c for c in d["checks"] if not c["passed"]]
-        why = "; ".join(f"{c['name']}: {c['detail']}" for c in failed) or "all checks pass"
         verdict = "[green]PASS" if d["passed"] else "[red]FAIL"
+        tiers = ",".join(TIER_CODES.get(t, t) for t in d["tiers"])
         read = f"{_size(d['bytes_read'])} of {_size(d['file_size'])}"
-        table.add_row(d["path"], verdict, f"{d['score']:.3f}", why, ",".join(d["tiers"]), read)
-    Console(file=sys.stdout, width=max(100, Console().width)).print(table)
+        row = (
+            escape(d["path"]),
+            verdict,
+            f"{d['score']:.3f}",
+            tiers,
+            read,
+            f"{d['elapsed_s']:.2f} s",
+        )
+        table.add_row(*row)
+        reasons += [
+            f"{d['path']}: {c['name']}: {c['detail']}" for c in d["checks"] if not c["passed"]
+        ]
+    console.print(table)
+    for line in reasons:
+        console.print(escape(line), soft_wrap=True)
 
 
 def _size(n: int) -> str:

@@ -62,6 +62,8 @@ class FileInfo:
     findings: list[Finding] = field(default_factory=list)
 
     def add(self, severity: Severity, code: str, message: str, check: str = "structure") -> None:
+        if any(f.code == code and f.message == message for f in self.findings):
+            return  # the same defect seen by two tiers (frame sample and integrity pass)
         if len(self.findings) < 200:  # a damaged file can repeat one defect thousands of times
             self.findings.append(Finding(severity, code, message, check))
         elif len(self.findings) == 200:
