@@ -129,13 +129,11 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ve
         session: SessionDep,
         principal: Reader,
         filters: Annotated[Filters, Query()],  # type: ignore[valid-type]
-        limit: int = Query(50, ge=1, le=500),
-        offset: int = Query(0, ge=0),
     ) -> Any:
+        limit, offset = filters.limit, filters.offset  # type: ignore[attr-defined]
         stmt = _filter(select(res.model), res.model, filters)
-        stmt = res.scope(stmt, principal).order_by(
-            res.order_by if res.order_by is not None else res.model.id
-        )
+        order = res.order_by if res.order_by is not None else res.model.id
+        stmt = res.scope(stmt, principal).order_by(*(order if isinstance(order, tuple) else (order,)))
         items, total = page(session, stmt, limit, offset)
         return {"items": items, "total": total, "limit": limit, "offset": offset}
 

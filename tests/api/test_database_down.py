@@ -1,0 +1,35 @@
+"""The database going away answers 503 quickly (never a hang) and the API recovers."""
+
+from __future__ import annotations
+
+
+import httpx
+from sqlalchemy.engine import make_url
+
+from tests.api.world import auth, tool_token
+from tests.support.processes import keystone_api_process
+from tests.support.tcp_proxy import TcpProxy
+
+
+def test_database_down_is_a_quick_503_and_recovery_is_automatic(mysql_url, tmp_path) -> None:
+    url = make_url(mysql_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 3306).start()
+    through_proxy = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    env = {"KEYSTONE_DATABASE_URL": through_proxy, "KEYSTONE_DATABASE_CONNECT_TIMEOUT_S": "3"}
+    token = auth(tool_token("admin"))
+    with keystone_api_process(env, tmp_path / "api.log", "--no-preflight") as base:
+        assert httpx.get(base + "/api/v1/scenes", headers=token, timeout=30).status_code == 200
+        proxy.stop()
+        for _ in range(3):
+            # The hang guard: a response must come, well before the client gives up.
+            response = httpx.get(base + "/api/v1/scenes", headers=token, timeout=20)
+            assert response.status_code == 503, response.text
+            assert response.json()["error"]["code"] == "database_unavailable"
+            assert response.headers["Retry-After"]
+        assert httpx.get(base + "/readyz", timeout=20).status_code == 503
+        proxy = TcpProxy(url.host or "127.0.0.1", url.port or 3306, port=proxy.port).start()
+        try:
+            assert httpx.get(base + "/api/v1/scenes", headers=token, timeout=30).status_code == 200
+            assert httpx.get(base + "/readyz", timeout=20).status_code == 200
+        finally:
+            proxy.stop()
