@@ -57,9 +57,10 @@ def _edge_routers(app: FastAPI) -> None:
     from keystone_api.orders.router import router as orders_router
     from keystone_api.orders.tasks_router import router as tasks_router
     from keystone_api.registry.resources import RESOURCES as REGISTRY
+    from keystone_api.robots.router import router as robots_router
 
     for router in [accounts_router, *(build_router(r) for r in [*REGISTRY, *FLEET]),
-                   orders_router, tasks_router, callbacks_router, episodes_router]:
+                   orders_router, tasks_router, callbacks_router, episodes_router, robots_router]:
         app.include_router(router, responses=ERROR_RESPONSES)
 
 

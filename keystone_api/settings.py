@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     # Credentials handed to robots in transfer.yaml (defaults to the ones above).
     s3_robot_access_key: str | None = None
     s3_robot_secret_key: SecretStr | None = None
+    # The object store as robots reach it (transfer.yaml), when not at s3_endpoint_url.
+    s3_robot_endpoint_url: str | None = None
 
     # Where robots and collectors reach this server (callback URLs, WebSocket URLs).
     public_base_url: str = "http://127.0.0.1:8080"

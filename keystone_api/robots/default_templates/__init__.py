@@ -1,0 +1,1 @@
+"""The shipped recorder.yaml and transfer.yaml templates (package data)."""

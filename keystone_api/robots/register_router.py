@@ -1,0 +1,131 @@
+"""Registration and config templates: the routes `axon-config register` calls (no auth, as
+the protocol requires) and the admins' management of the templates."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+from fastapi.security import HTTPAuthorizationCredentials
+
+from keystone_api.accounts.principal import AdminPrincipal, StaffPrincipal, bearer
+from keystone_api.deps import SessionDep, SettingsDep
+from keystone_api.robots import templates
+from keystone_api.robots.registration import register_device
+from keystone_api.robots.schemas import (
+    RegisterIn,
+    RegisterOut,
+    TemplateIn,
+    TemplateName,
+    TemplateOut,
+    TemplateSummary,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["robots"])
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+@router.post(
+    "/devices/register",
+    response_model=RegisterOut,
+    status_code=201,
+    summary="A robot registers (axon-config register): its device id, endpoints and token",
+    description=(
+        "No auth. 201 is the only success. Unknown factory or robot type: 404 naming it. "
+        "Repeating it without credentials registers another device; with the robot's "
+        "current device token as Bearer it returns that robot's identity again."
+    ),
+)
+def register(
+    body: RegisterIn, session: SessionDep, settings: SettingsDep, credentials: Bearer
+) -> RegisterOut:
+    token = credentials.credentials if credentials is not None else None
+    return register_device(session, settings, body, token)
+
+
+@router.get(
+    "/robot_types/{robot_type_id}/configs/{filename}",
+    response_class=Response,
+    summary="A config template, raw (no auth; the robot fills its placeholders)",
+    responses={200: {"content": {"text/yaml": {}}}, 404: {"description": "no such template"}},
+)
+def get_config(robot_type_id: str, filename: str, session: SessionDep) -> Response:
+    row = templates.find_template(session, robot_type_id, filename)
+    return Response(row.content, media_type="text/yaml; charset=utf-8")
+
+
+def _summaries(rows: dict[str, Any]) -> list[TemplateSummary]:
+    return [
+        TemplateSummary(
+            filename=name, exists=row is not None, updated_at=getattr(row, "updated_at", None)
+        )
+        for name, row in rows.items()
+    ]
+
+
+@router.get(
+    "/robot_types/{robot_type_id}/config_templates",
+    response_model=list[TemplateSummary],
+    summary="Which templates a robot type has",
+)
+def list_templates(robot_type_id: str, session: SessionDep, _: StaffPrincipal) -> Any:
+    return _summaries(templates.list_templates(session, robot_type_id))
+
+
+@router.get(
+    "/robot_types/{robot_type_id}/config_templates/{filename}",
+    response_model=TemplateOut,
+    summary="A template with its times (admins)",
+)
+def get_template(
+    robot_type_id: str, filename: TemplateName, session: SessionDep, _: AdminPrincipal
+) -> Any:
+    row = templates.find_template(session, robot_type_id, filename)
+    return TemplateOut(
+        filename=row.name, content=row.content, created_at=row.created_at, updated_at=row.updated_at
+    )
+
+
+@router.put(
+    "/robot_types/{robot_type_id}/config_templates/{filename}",
+    response_model=TemplateSummary,
+    summary="Create or replace a template (checked: known placeholders, YAML once filled)",
+)
+def put_template(
+    robot_type_id: str,
+    filename: TemplateName,
+    body: TemplateIn,
+    session: SessionDep,
+    _: AdminPrincipal,
+) -> Any:
+    row = templates.upsert_template(session, robot_type_id, filename, body.content)
+    return TemplateSummary(filename=row.name, exists=True, updated_at=row.updated_at)
+
+
+@router.delete(
+    "/robot_types/{robot_type_id}/config_templates/{filename}",
+    status_code=204,
+    summary="Remove a template (registering robots then skip both, as Axon does on a 404)",
+)
+def delete_template(
+    robot_type_id: str, filename: TemplateName, session: SessionDep, _: AdminPrincipal
+) -> Response:
+    templates.delete_template(session, robot_type_id, filename)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/robot_types/{robot_type_id}/config_templates/defaults",
+    response_model=list[TemplateSummary],
+    summary="Install the shipped templates, filled with this server's object store settings",
+)
+def install_defaults(
+    robot_type_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    _: AdminPrincipal,
+    overwrite: bool = Query(False, description="Replace templates that already exist"),
+) -> Any:
+    return _summaries(
+        templates.install_defaults(session, settings, robot_type_id, overwrite=overwrite)
+    )

@@ -1,0 +1,109 @@
+"""The robot gateways as one router (mounted by the app), with their lifespan: the registry
+of live sockets, the stalled-upload sweep, and the hook that turns "upload requested"
+(finish callback, operator retry) into an `upload_request` frame."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+
+from keystone_api.orders.events import task_events
+from keystone_api.robots import (
+    recorder_gateway,
+    recorder_router,
+    register_router,
+    state_stream,
+    transfer_gateway,
+)
+from keystone_api.robots.connections import Hub, db_call
+from keystone_api.robots.device_state import clear_connections
+
+log = logging.getLogger("keystone.robots")
+_hubs: weakref.WeakSet[Hub] = weakref.WeakSet()
+_subscribed = False
+
+
+def hub_of(app: Any) -> Hub:
+    """The app's registry, made on first use (so it also works without the lifespan)."""
+    hub: Hub | None = getattr(app.state, "robot_hub", None)
+    if hub is None:
+        hub = app.state.robot_hub = Hub()
+        _hubs.add(hub)
+    if hub.loop is None:
+        hub.loop = asyncio.get_running_loop()
+    return hub
+
+
+def _upload_requested(task_id: str, robot_id: str | None) -> None:
+    """task_events hook. Called in a request's worker thread, inside its transaction: only
+    schedule the send on each gateway's loop, never block or touch the socket here."""
+    for hub in list(_hubs):
+        loop = hub.loop
+        if loop is None or loop.is_closed():
+            continue
+
+        def schedule(hub: Hub = hub) -> None:
+            hub.spawn(transfer_gateway.request_upload(hub, task_id, robot_id, "upload requested"))
+
+        try:
+            loop.call_soon_threadsafe(schedule)
+        except RuntimeError:  # the loop closed meanwhile
+            continue
+
+
+def _subscribe_once() -> None:
+    global _subscribed
+    if not _subscribed:
+        task_events.on_upload_requested(_upload_requested)
+        _subscribed = True
+
+
+def _chain_stop_signals(hub: Hub) -> None:
+    """uvicorn waits for open responses before it stops; the device-state streams never end
+    by themselves, so they are told to when the server is asked to stop."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(sig)
+        if not callable(previous):
+            continue
+
+        def handler(signum: int, frame: Any, previous: Any = previous) -> None:
+            loop.call_soon_threadsafe(hub.closing.set)
+            previous(signum, frame)
+
+        signal.signal(sig, handler)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    hub = hub_of(app)
+    _subscribe_once()
+    try:
+        await db_call(clear_connections)
+    except Exception:  # noqa: BLE001 - no schema yet: /readyz says so, sockets will fail
+        log.warning("could not reset robots' connection flags", exc_info=True)
+    sweeper = hub.spawn(transfer_gateway.sweep(hub))
+    _chain_stop_signals(hub)
+    try:
+        yield
+    finally:
+        hub.closing.set()
+        sweeper.cancel()
+        _hubs.discard(hub)
+
+
+router = APIRouter(lifespan=lifespan)
+for _module in (register_router, recorder_router, state_stream):
+    router.include_router(_module.router)
+router.include_router(recorder_gateway.router)
+router.include_router(transfer_gateway.router)

@@ -1,0 +1,76 @@
+"""What both robot sockets do the same way: refuse before accepting, take over from an older
+socket of the device, read frames one at a time, and record the connection state."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi.responses import JSONResponse
+from starlette.websockets import WebSocket
+
+from keystone_api.errors import DomainError, error_body
+from keystone_api.robots.connections import Hub, Link, db_call, parse_frame
+from keystone_api.robots.device_state import set_connected
+from keystone_api.robots.errors import RecorderGone
+
+log = logging.getLogger("keystone.robots")
+SERVER_RESTART = 1012  # uvicorn closes every socket with it when the server stops
+
+
+async def deny(websocket: WebSocket, exc: DomainError) -> None:
+    """Refuse the handshake with an HTTP answer (401, 404...) the robot can log."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        body = error_body(exc.code, exc.message, exc.details)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        await websocket.send_denial_response(JSONResponse(body, exc.status_code, headers))
+    else:
+        await websocket.close(1008, exc.message[:120])
+
+
+async def open_link(hub: Hub, link: Link) -> None:
+    replaced = hub.attach(link)
+    if replaced is not None:
+        log.info("%s %s: new connection replaces the older one", link.kind, link.device_id)
+        await replaced.close(4000, "replaced by a newer connection")
+    await db_call(set_connected, link.robot.robot_id, link.kind, True)
+    hub.connection_event(link.robot, f"{link.kind}_connected")
+
+
+async def read_loop(
+    hub: Hub, link: Link, handle: Callable[[dict[str, Any]], Awaitable[None]]
+) -> int:
+    """Handle frames in order until the socket closes; returns the close code. A frame that
+    fails (bad content, a database hiccup) is refused and logged; the socket stays up."""
+    while True:
+        message = await link.ws.receive()
+        if message["type"] == "websocket.disconnect":
+            return int(message.get("code") or 1000)
+        raw = message.get("text")
+        frame = parse_frame(link, raw if raw is not None else message.get("bytes"))
+        if frame is None or not hub.current(link):
+            continue
+        try:
+            await handle(frame)
+        except DomainError as exc:
+            link.refuse(exc.message)
+        except Exception:  # noqa: BLE001 - one bad frame never takes the socket down
+            log.exception("%s %s: frame handling failed", link.kind, link.device_id)
+            link.rejected += 1
+
+
+async def close_link(hub: Hub, link: Link) -> bool:
+    """Forget the socket; True when it was the device's current one (a real disconnect)."""
+    link.closed = True
+    current = hub.detach(link)
+    for future in link.pending.values():
+        if not future.done():
+            future.set_exception(RecorderGone("the recorder disconnected before answering"))
+    if current:
+        try:
+            await db_call(set_connected, link.robot.robot_id, link.kind, False)
+        except Exception:  # noqa: BLE001 - the database may be what went away
+            log.exception("%s %s: could not record the disconnect", link.kind, link.device_id)
+        hub.connection_event(link.robot, f"{link.kind}_disconnected")
+    return current

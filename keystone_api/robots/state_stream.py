@@ -1,0 +1,150 @@
+"""Device state events and `GET /api/v1/device-state/stream` (server-sent events).
+
+Every change the gateways see (a socket opens or closes, the recorder changes state, the
+transfer daemon reports, an upload moves) is published once here and fanned out to the
+open streams. A slow reader loses its oldest events rather than slowing the gateways; each
+event carries a sequence number (the SSE `id`), so a reader can tell it missed some.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+
+from keystone_api.accounts.models import Role
+from keystone_api.accounts.principal import CurrentPrincipal
+
+if TYPE_CHECKING:
+    from keystone_api.robots.connections import RobotRef
+
+QUEUE_SIZE = 256
+KEEPALIVE_S = 15.0
+
+
+@dataclass
+class _Subscriber:
+    queue: asyncio.Queue[dict[str, Any]] = field(
+        default_factory=lambda: asyncio.Queue(maxsize=QUEUE_SIZE)
+    )
+    dropped: int = 0
+
+
+class EventBroker:
+    def __init__(self) -> None:
+        self.seq = 0
+        self._subscribers: set[_Subscriber] = set()
+
+    def publish(self, event_type: str, robot: RobotRef, **data: Any) -> None:
+        """Called on the event loop only (the gateways' handlers)."""
+        self.seq += 1
+        event = {
+            "type": event_type,
+            "seq": self.seq,
+            "at": time.time(),
+            "device_id": robot.device_id,
+            "robot_id": robot.robot_id,
+            "factory_id": robot.factory_id,
+            **data,
+        }
+        for sub in self._subscribers:
+            if sub.queue.full():
+                sub.queue.get_nowait()
+                sub.dropped += 1
+            sub.queue.put_nowait(event)
+
+    def subscribe(self) -> _Subscriber:
+        sub = _Subscriber()
+        self._subscribers.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: _Subscriber) -> None:
+        self._subscribers.discard(sub)
+
+
+def sse(event: dict[str, Any]) -> bytes:
+    return f"id: {event['seq']}\nevent: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
+
+
+router = APIRouter(prefix="/api/v1", tags=["robots"])
+
+
+@router.get(
+    "/device-state/stream",
+    summary="Robots' connection, recorder and upload changes as server-sent events",
+    description=(
+        "`text/event-stream`. First a `snapshot` event per connected device, then one event "
+        "per change: `device_connection`, `recorder_state`, `transfer_status`, `upload`. "
+        "Filter with `device_id` (repeatable) or `device_ids` (comma separated). A comment "
+        "line is sent every 15 s to keep proxies from closing the stream."
+    ),
+    response_class=StreamingResponse,
+)
+async def stream(
+    request: Request,
+    principal: CurrentPrincipal,
+    device_id: list[str] = Query(default_factory=list),  # noqa: B008 - FastAPI style
+    device_ids: str = Query(""),
+) -> StreamingResponse:
+    principal.require(Role.admin, Role.operator, Role.inspector, Role.collector, Role.display)
+    from keystone_api.robots.router import hub_of
+
+    hub = hub_of(request.app)
+    wanted = {d.strip() for d in [*device_id, *device_ids.split(",")] if d.strip()}
+
+    def visible(event: dict[str, Any]) -> bool:
+        if not principal.sees_factory(event["factory_id"]):
+            return False
+        return not wanted or event["device_id"] in wanted
+
+    sub = hub.events.subscribe()
+    snapshot = [e for e in _snapshot(hub) if visible(e)]
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            for event in snapshot:
+                yield sse(event)
+            while True:
+                try:
+                    event = await asyncio.wait_for(sub.queue.get(), KEEPALIVE_S)
+                except TimeoutError:
+                    yield b": keepalive\n\n"
+                    continue
+                if visible(event):
+                    yield sse(event)
+        finally:
+            hub.events.unsubscribe(sub)
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(body(), media_type="text/event-stream", headers=headers)
+
+
+def _snapshot(hub: Any) -> list[dict[str, Any]]:
+    """The live devices now: one event each, so a new reader needs no other request."""
+    devices: dict[str, Any] = {}
+    for link in [*hub.recorders.values(), *hub.transfers.values()]:
+        devices[link.device_id] = link.robot
+    events = []
+    for device, robot in sorted(devices.items()):
+        rec = hub.recorders.get(device)
+        events.append(
+            {
+                "type": "snapshot",
+                "seq": hub.events.seq,
+                "at": time.time(),
+                "device_id": device,
+                "robot_id": robot.robot_id,
+                "factory_id": robot.factory_id,
+                "recorder_connected": rec is not None,
+                "transfer_connected": device in hub.transfers,
+                "recorder_state": rec.state.current if rec else None,
+                "task_id": rec.state.task_id if rec else None,
+            }
+        )
+    return events
