@@ -65,6 +65,7 @@ class RecordingSpec:
     compression: Literal["zstd", "lz4", "none"] = "zstd"
     chunk_size: int = 4 * 1024 * 1024
     indexed: bool = True  # False: no summary, no index of any kind (a streamed file)
+    chunked: bool = True  # False: messages outside chunks (no compression, no chunk index)
     frame_pool: int = 24  # distinct JPEGs per camera; more makes chunks less compressible
     seed: int = 0
     task_id: str = "task_0001"
@@ -324,6 +325,7 @@ def write_recording(path: str | os.PathLike[str], spec: RecordingSpec) -> Record
             repeat_schemas=indexed,
             use_statistics=indexed,
             use_summary_offsets=indexed,
+            use_chunking=spec.chunked,
         )
         writer.start(profile="ros2", library=f"keystone_sim/{RECORDER_VERSION}")
         channel_ids = []

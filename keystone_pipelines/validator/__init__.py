@@ -1,10 +1,13 @@
 """The MCAP validator: a plain library (no Dagster), used by the QA pipeline, the
 `keystone qa validate` command line and the tests.
 
-    from keystone_pipelines.validator import QaSpec, validate
-    result = validate("s3://edge-f1/f1/robot-7/2025-12-20/task_0001.mcap", spec,
-                      expected_sha256=callback_sha, stored_sha256=head["ChecksumSHA256"],
-                      integrity="auto")
+    from keystone_pipelines.validator import QaSpec, validate, validate_s3_object
+
+    # the QA pipeline: tiers 1-3 by ranged GETs, integrity from the upload's checksum
+    result = validate_s3_object(s3, "edge-f1", "f1/robot-7/2025-12-20/task_0001.mcap",
+                                spec, expected_sha256=callback_sha256, sidecar=sidecar_doc)
+    # a shell, a test: a path or s3:// URL, tier 4 included unless integrity=False
+    result = validate("task_0001.mcap", spec, expected_sha256=hex_sha)
     result.passed, result.score, result.to_dict()
 
 Importing this package is cheap; numpy, OpenCV and the readers load on first use.
@@ -18,7 +21,7 @@ from keystone_pipelines.validator.result import VALIDATOR_VERSION, CheckResult, 
 from keystone_pipelines.validator.spec import CHECK_NAMES, QaSpec, SpecError, load_spec, parse_spec
 
 if TYPE_CHECKING:
-    from keystone_pipelines.validator.core import validate
+    from keystone_pipelines.validator.core import validate, validate_s3_object
     from keystone_pipelines.validator.sources import (
         BytesSource,
         LocalSource,
@@ -44,10 +47,12 @@ __all__ = [
     "open_source",
     "parse_spec",
     "validate",
+    "validate_s3_object",
 ]
 
 _LAZY = {
     "validate": "keystone_pipelines.validator.core",
+    "validate_s3_object": "keystone_pipelines.validator.core",
     **dict.fromkeys(
         ("BytesSource", "LocalSource", "S3Source", "Source", "SourceError", "open_source"),
         "keystone_pipelines.validator.sources",

@@ -45,7 +45,8 @@ def validate(
 ) -> ValidationResult:
     """Validate one recording: a local path, an s3://bucket/key URL or an open Source.
 
-    expected_sha256: the robot's SHA-256 (finish callback, sidecar, --sha256).
+    expected_sha256: the robot's SHA-256 (finish callback, --sha256); when None, the
+        sidecar's recording.checksum_sha256 is used if there is one.
     stored_sha256: the checksum the object store verified on upload (hex or S3 base64,
         e.g. HEAD's ChecksumSHA256); comparing it with the expected one costs no bytes.
     integrity: True runs tier 4 (one streaming read: SHA-256 + every chunk CRC); False
@@ -55,21 +56,50 @@ def validate(
     broken, yields a result.
     """
     spec = spec or QaSpec()
+    doc = _load_sidecar(sidecar)
+    if expected_sha256 is None and isinstance(doc, Mapping):
+        rec = doc.get("recording")
+        if isinstance(rec, Mapping) and isinstance(rec.get("checksum_sha256"), str):
+            expected_sha256 = rec["checksum_sha256"]
     own = not isinstance(target, Source)
     src = open_source(target, s3_client) if not isinstance(target, Source) else target
     try:
-        return _run(
-            src,
-            spec,
-            expected_sha256,
-            stored_sha256,
-            _load_sidecar(sidecar),
-            integrity,
-            max_chunk_bytes,
-        )
+        return _run(src, spec, expected_sha256, stored_sha256, doc, integrity, max_chunk_bytes)
     finally:
         if own:
             src.close()
+
+
+def validate_s3_object(
+    client: Any,
+    bucket: str,
+    key: str,
+    spec: QaSpec | None = None,
+    *,
+    expected_sha256: str | None = None,
+    sidecar: Mapping[str, Any] | None = None,
+    integrity: Integrity = "auto",
+) -> ValidationResult:
+    """The QA pipeline's call: tiers 1-3 with ranged GETs, and integrity from the upload.
+
+    The object's stored checksum (HEAD, ChecksumMode=ENABLED) is compared with the robot's
+    `expected_sha256`, which reads zero bytes; only when the upload carried no checksum
+    ("auto") does tier 4 stream the object once. Raises SourceError if the object is gone.
+    """
+    from keystone_pipelines.validator.sources import S3Source
+
+    src = S3Source(client, bucket, key)
+    try:
+        return validate(
+            src,
+            spec,
+            expected_sha256=expected_sha256,
+            stored_sha256=src.stored_sha256,
+            sidecar=sidecar,
+            integrity=integrity,
+        )
+    finally:
+        src.close()
 
 
 def _load_sidecar(sidecar: Mapping[str, Any] | str | os.PathLike[str] | None) -> Any:

@@ -101,6 +101,17 @@ def test_unindexed_recording_is_assessed_by_linear_scan(
     assert r.axon["axon.task"]["task_id"] == "task_0001"  # metadata found by the scan
 
 
+def test_unchunked_recording_is_scanned_and_its_frames_sampled(
+    make_recording: Make, qa_spec: QaSpec
+) -> None:
+    facts = make_recording("unchunked", chunked=False, duration_s=5.5)
+    r = validate(facts.path, qa_spec, expected_sha256=facts.sha256)
+    assert "no chunk index: assessed by linear scan" in r.check("structure").detail
+    assert r.passed and r.message_count == facts.message_count
+    image = r.check("image_integrity")
+    assert image.data["sampled"] >= 270 and image.data["chunks_read"] == 0
+
+
 def test_missing_topic(make_recording: Make, qa_spec: QaSpec) -> None:
     facts = make_recording("missing", missing_topics=(CAMERAS[2],))
     r = validate(facts.path, qa_spec)

@@ -98,6 +98,20 @@ def test_stored_checksum_costs_no_read(s3, uploaded: RecordingFacts, qa_spec: Qa
     assert not bad.passed and not bad.check("integrity").passed
 
 
+def test_validate_s3_object_for_the_pipeline(s3, uploaded: RecordingFacts, qa_spec: QaSpec) -> None:  # type: ignore[no-untyped-def]
+    from keystone_pipelines.validator import validate_s3_object
+
+    r = validate_s3_object(s3, BUCKET, "f1/r1/task.mcap", qa_spec, expected_sha256=uploaded.sha256)
+    assert r.passed and "integrity" not in r.tiers and "frame_sample" in r.tiers
+    assert r.bytes_read < 0.25 * uploaded.size
+    # no checksum stored with the upload: "auto" streams it once to verify
+    s3.put_object(Bucket=BUCKET, Key="f1/r1/plain.mcap", Body=Path(uploaded.path).read_bytes())
+    plain = validate_s3_object(
+        s3, BUCKET, "f1/r1/plain.mcap", qa_spec, expected_sha256=uploaded.sha256
+    )
+    assert plain.passed and plain.tiers[-1] == "integrity" and plain.sha256 == uploaded.sha256
+
+
 def test_truncated_object(s3, uploaded: RecordingFacts) -> None:  # type: ignore[no-untyped-def]
     r = validate(f"s3://{BUCKET}/f1/r1/cut.mcap", integrity=False, s3_client=s3)
     assert not r.passed

@@ -21,6 +21,8 @@ from keystone_pipelines.validator.spec import QaSpec
 
 MIN_SPREAD = 8  # chunks per topic at least, so a sample never comes from one moment only
 MAX_CHUNKS = 64  # chunks read at most, whatever the sample size asks
+BATCH = 8  # chunks read and decoded at a time
+LOOSE_BATCH_BYTES = 16 * 1024 * 1024
 
 
 def image_channels(info: FileInfo, spec: QaSpec) -> dict[int, str]:
@@ -108,13 +110,23 @@ class FrameSampler:
         """Read and decode whatever the stream did not deliver (all of it, without one)."""
         todo = sorted(set(self.chunks) - self._done)
         lengths = {c.offset: c.length for c in self.mm.chunks}
-        ranges = [(off, lengths[off]) for off in todo] + [(o, n) for _, _, o, n in self.loose]
-        blobs = src.read_many(ranges)
-        self.result.bytes_read += sum(len(b) for b in blobs)
         with ThreadPoolExecutor(2, thread_name_prefix="frames") as pool:
-            list(pool.map(self._open_and_decode, todo, blobs[: len(todo)]))
-        for (cid, t, off, _), blob in zip(self.loose, blobs[len(todo) :], strict=True):
-            self._record(cid, t, self._judge_at(cid, blob, 0, off)[1])
+            # A few chunks at a time: memory stays at BATCH chunks whatever the sample.
+            for i in range(0, len(todo), BATCH):
+                batch = todo[i : i + BATCH]
+                blobs = src.read_many([(off, lengths[off]) for off in batch])
+                self.result.bytes_read += sum(len(b) for b in blobs)
+                list(pool.map(self._open_and_decode, batch, blobs))
+        batch_rows: list[tuple[int, int, int, int]] = []
+        for row in [*self.loose, None]:  # loose messages, in batches of ~16 MiB
+            if row is not None:
+                batch_rows.append(row)
+            if batch_rows and (row is None or sum(r[3] for r in batch_rows) > LOOSE_BATCH_BYTES):
+                blobs = src.read_many([(o, n) for _, _, o, n in batch_rows])
+                self.result.bytes_read += sum(len(b) for b in blobs)
+                for (cid, t, off, _), blob in zip(batch_rows, blobs, strict=True):
+                    self._record(cid, t, self._judge_at(cid, blob, 0, off)[1])
+                batch_rows = []
         return self.result
 
     def _open_and_decode(self, offset: int, blob: bytes) -> None:

@@ -15,7 +15,7 @@ from keystone_pipelines.validator.records import (
     parse_chunk_head,
 )
 
-DEFAULT_MAX_CHUNK = 256 * 1024 * 1024  # Axon writes 4 MiB chunks
+DEFAULT_MAX_CHUNK = 64 * 1024 * 1024  # Axon writes 4 MiB chunks, mcap defaults to 1 MiB
 
 
 class ChunkError(FormatError):

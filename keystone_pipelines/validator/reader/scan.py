@@ -4,6 +4,7 @@ front to back, for files without a usable index (streamed, truncated, unindexed)
 from __future__ import annotations
 
 import struct
+from array import array
 from typing import Any
 
 import numpy as np
@@ -62,7 +63,8 @@ def index_chunk_records(
 class ScanCollector:
     def __init__(self, info: FileInfo) -> None:
         self.info = info
-        self.loose: dict[int, list[tuple[int, int, int]]] = {}
+        # Messages outside chunks, per channel: log_time, offset, length, flat (24 B each).
+        self.loose: dict[int, array[int]] = {}
         # A file with chunk indexes promises its summary lists every channel chunks use.
         self.indexed = info.summary_usable and bool(info.chunk_indexes)
         self.reported: set[tuple[str, int]] = set()
@@ -73,7 +75,7 @@ class ScanCollector:
                 if len(body) < _MSG.size + 8:
                     raise FormatError(f"Message record at byte {at} is {len(body)} bytes long")
                 cid, _seq, log_time = _MSG.unpack_from(body)
-                self.loose.setdefault(cid, []).append((log_time, at, 9 + len(body)))
+                self.loose.setdefault(cid, array("Q")).extend((log_time, at, 9 + len(body)))
             elif opcode in (Op.SCHEMA, Op.CHANNEL):
                 self._define(parse(opcode, body, at), in_chunk=False)
             elif opcode == Op.METADATA and len(self.info.metadata) < MAX_METADATA_RECORDS:

@@ -25,6 +25,10 @@ from keystone_pipelines.validator.records import Buf, FormatError, Op, op_name
 from keystone_pipelines.validator.sources import Source
 
 BLOCK = 4 * 1024 * 1024
+# Bytes that chunks handed to the workers may hold at once: the buffers their compressed
+# bytes live in plus their decompressed size. With the hasher's queue and the record being
+# assembled, a pass stays under ~200 MB above the interpreter whatever the file says.
+IN_FLIGHT_BYTES = 96 * 1024 * 1024
 
 
 @dataclass
@@ -64,10 +68,10 @@ def stream_pass(
     res = StreamResult()
     collector = ScanCollector(info) if collect else None
     pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="mcap-chunk")
-    slots = threading.BoundedSemaphore(2 * max(1, workers) + 1)
+    budget = _Budget(IN_FLIGHT_BYTES)
     futures: list[tuple[int, Future[_ChunkOutcome]]] = []
 
-    def work(body: memoryview, at: int) -> _ChunkOutcome:
+    def work(body: memoryview, at: int, cost: int) -> _ChunkOutcome:
         try:
             opened = open_chunk(body, at, max_chunk)
             if on_records is not None and at in wanted:
@@ -79,13 +83,13 @@ def stream_pass(
         except (ChunkError, FormatError) as exc:
             return _ChunkOutcome(None, error=str(exc))
         finally:
-            slots.release()
+            budget.release(cost)
 
     def on_record(opcode: int, at: int, body: memoryview) -> None:
         if opcode == Op.CHUNK:
             res.chunks += 1
-            slots.acquire()
-            futures.append((at, pool.submit(work, body, at)))
+            cost = budget.acquire(_chunk_cost(body, max_chunk))
+            futures.append((at, pool.submit(work, body, at, cost)))
             return
         if opcode == Op.DATA_END and len(body) >= 4:
             data_crc.expected = int.from_bytes(body[:4], "little")
@@ -149,6 +153,33 @@ def _gather(
             collector.chunk_extra(out.extra, at)
     if collector is not None:
         res.messages = collector.result(chunks, complete=res.complete)
+
+
+def _chunk_cost(body: memoryview, max_chunk: int) -> int:
+    backing = body.obj if isinstance(body.obj, bytes | bytearray) else body
+    usize = int.from_bytes(body[16:24], "little") if len(body) >= 24 else 0
+    return len(backing) + min(usize, max_chunk)
+
+
+class _Budget:
+    """A byte budget taken by the one reading thread and given back by the workers."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.free = capacity
+        self.cond = threading.Condition()
+
+    def acquire(self, n: int) -> int:
+        n = min(n, self.capacity)  # one oversized chunk still gets through, alone
+        with self.cond:
+            self.cond.wait_for(lambda: self.free >= n)
+            self.free -= n
+        return n
+
+    def release(self, n: int) -> None:
+        with self.cond:
+            self.free += n
+            self.cond.notify()
 
 
 class _Hasher:
