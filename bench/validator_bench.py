@@ -155,9 +155,8 @@ def report(path: Path, size: int, repeat: int) -> None:
     print(
         f"\nfile: {size / 1e9:.3f} GB; best of {repeat} (median) for (a)-(c); single run (d), (e)"
     )
-    print(
-        f"{'contender':34s} {'seconds':>9s} {'median':>8s} {'bytes read':>14s} {'% file':>7s} {'peak RSS':>9s}"
-    )
+    head = ("contender", "seconds", "median", "bytes read", "% file", "peak RSS")
+    print("{:34s} {:>9s} {:>8s} {:>14s} {:>7s} {:>9s}".format(*head))
     for name, sec, median, nbytes, rss in rows:
         m = f"{median:8.3f}" if median is not None else f"{'-':>8s}"
         r = f"{rss / 1024:7.0f}MB" if rss else f"{'-':>9s}"

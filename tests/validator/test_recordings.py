@@ -255,3 +255,30 @@ def test_sidecar_format(good: RecordingFacts, tmp_path) -> None:
     assert rec["message_count"] == good.message_count
     assert rec["recording_started_at"].endswith("Z") and len(rec["recording_started_at"]) == 24
     assert {t["topic"] for t in doc["topics_summary"]} == set(good.topics)
+
+
+def test_data_section_crc_is_verified_when_written(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from mcap.writer import Writer
+
+    path = tmp_path / "crc.mcap"
+    with open(path, "wb") as f:
+        w = Writer(f, enable_data_crcs=True)
+        w.start("ros2", "test")
+        cid = w.register_channel(
+            "/x", "cdr", w.register_schema("std_msgs/msg/Empty", "ros2msg", b"")
+        )
+        for i in range(100):
+            w.add_message(cid, i * 10_000_000, b"\x00\x01\x00\x00", i * 10_000_000)
+        w.add_metadata("note", {"key": "value"})
+        w.finish()
+    r = validate(path)
+    assert r.passed and "data-section CRC matches" in r.check("integrity").detail
+    data = path.read_bytes()
+    at = data.index(b"value")
+    path.write_bytes(data[:at] + b"vALUE" + data[at + 5 :])  # outside any chunk
+    r = validate(path)
+    assert (
+        not r.check("integrity").passed
+        and "data section CRC mismatch" in r.check("integrity").detail
+    )
+    assert validate(path, integrity=False).check("integrity").passed  # only tier 4 sees it

@@ -58,6 +58,8 @@ def integrity_check(inp: IntegrityInputs, stream: StreamResult | None) -> CheckR
         notes.append(f"{stream.chunks_crc_checked}/{stream.chunks} chunk CRCs verified")
         if stream.data_crc_ok is False:
             problems.append("data section CRC mismatch")
+        elif stream.data_crc_ok:
+            notes.append("data-section CRC matches")
     if inp.data_crc_declared == 0:
         notes.append("no data-section CRC (not written, as by Axon)")
     sidecar = _sidecar_problems(inp, actual or expected or stored) if inp.sidecar else []
