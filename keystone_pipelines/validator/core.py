@@ -26,7 +26,12 @@ from keystone_pipelines.validator.reader.summary import read_summary
 from keystone_pipelines.validator.reader.timeline import time_span, topic_stats
 from keystone_pipelines.validator.result import ValidationResult
 from keystone_pipelines.validator.score import FORMULA_VERSION, overall_score, passes
-from keystone_pipelines.validator.sources import Source, normalize_sha256, open_source
+from keystone_pipelines.validator.sources import (
+    Source,
+    SourceError,
+    normalize_sha256,
+    open_source,
+)
 from keystone_pipelines.validator.spec import QaSpec
 
 Integrity = bool | Literal["auto"]
@@ -52,8 +57,8 @@ def validate(
     integrity: True runs tier 4 (one streaming read: SHA-256 + every chunk CRC); False
         skips it; "auto" runs it only when an expected SHA-256 has no stored one to
         compare with.
-    Raises SourceError when the object cannot be opened at all; any content, however
-    broken, yields a result.
+    Raises SourceError when the object cannot be opened or read (missing, I/O or network
+    failure: worth a retry); any content, however broken, yields a result.
     """
     spec = spec or QaSpec()
     doc = _load_sidecar(sidecar)
@@ -171,6 +176,8 @@ def _run(
                 tiers.index("integrity") if "integrity" in tiers else len(tiers), "frame_sample"
             )
             by_tier["frame_sample"] = sample.bytes_read
+    except SourceError:
+        raise  # the store or disk failed mid-read: not a verdict on the file, retry later
     except Exception as exc:  # noqa: BLE001 - a bug must cost one file a verdict, not the batch
         info.add("error", "INTERNAL_ERROR", f"validator error: {type(exc).__name__}: {exc}")
     result = _verdict(

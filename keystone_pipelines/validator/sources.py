@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -71,7 +72,10 @@ class LocalSource(Source):
 
     def read(self, offset: int, length: int) -> bytes:
         n = self._clip(offset, length)
-        data = os.pread(self._fd, n, offset) if n else b""
+        try:
+            data = os.pread(self._fd, n, offset) if n else b""
+        except OSError as exc:
+            raise SourceError(f"{self.name}: read failed at byte {offset}: {exc}") from exc
         self._count(len(data))
         return data
 
@@ -123,10 +127,13 @@ class S3Source(Source):
         n = self._clip(offset, length)
         if not n:
             return b""
-        resp = self.client.get_object(
-            Bucket=self.bucket, Key=self.key, Range=f"bytes={offset}-{offset + n - 1}"
-        )
-        data: bytes = resp["Body"].read()
+        try:
+            resp = self.client.get_object(
+                Bucket=self.bucket, Key=self.key, Range=f"bytes={offset}-{offset + n - 1}"
+            )
+            data: bytes = resp["Body"].read()
+        except Exception as exc:  # botocore and urllib3 errors alike: the store failed
+            raise SourceError(f"{self.name}: ranged GET at byte {offset} failed: {exc}") from exc
         self._count(len(data))
         return data
 
@@ -143,17 +150,24 @@ class S3Source(Source):
             parts = list(pool.map(lambda s: self.read(s[0], s[1] - s[0]), merged))
         starts = [s for s, _ in merged]
         out = []
-        import bisect
-
         for off, n in ranges:
             i = bisect.bisect_right(starts, off) - 1
             out.append(parts[i][off - starts[i] : off - starts[i] + n])
         return out
 
     def blocks(self, block_size: int) -> Iterator[bytes]:
-        body = self.client.get_object(Bucket=self.bucket, Key=self.key)["Body"]
         try:
-            while block := body.read(block_size):
+            body = self.client.get_object(Bucket=self.bucket, Key=self.key)["Body"]
+        except Exception as exc:
+            raise SourceError(f"{self.name}: GET failed: {exc}") from exc
+        try:
+            while True:
+                try:
+                    block = body.read(block_size)
+                except Exception as exc:
+                    raise SourceError(f"{self.name}: stream broke: {exc}") from exc
+                if not block:
+                    return
                 self._count(len(block))
                 yield block
         finally:

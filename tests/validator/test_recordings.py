@@ -282,3 +282,22 @@ def test_data_section_crc_is_verified_when_written(tmp_path) -> None:  # type: i
         and "data section CRC mismatch" in r.check("integrity").detail
     )
     assert validate(path, integrity=False).check("integrity").passed  # only tier 4 sees it
+
+
+def test_a_store_failing_mid_read_is_not_a_verdict(good_bytes: bytes) -> None:
+    """An I/O or network failure raises SourceError (retry later), never a failed check."""
+    from keystone_pipelines.validator import BytesSource, SourceError
+
+    class Flaky(BytesSource):
+        def __init__(self, data: bytes, fail_after: int) -> None:
+            super().__init__(data)
+            self.fail_after = fail_after
+
+        def read(self, offset: int, length: int) -> bytes:
+            if self.bytes_read >= self.fail_after:
+                raise SourceError("connection reset")
+            return super().read(offset, length)
+
+    for fail_after in (0, 70_000, len(good_bytes) // 2):
+        with pytest.raises(SourceError):
+            validate(Flaky(good_bytes, fail_after))

@@ -22,7 +22,7 @@ from keystone_pipelines.validator.records import (
 from keystone_pipelines.validator.sources import Source
 
 HEAD_PEEK = 64  # enough for a chunk record's fields up to its compression name
-MAX_INDEX_BYTES = 256 * 1024 * 1024
+MAX_INDEX_BYTES = 64 * 1024 * 1024  # ~2.5 MB per GB of Axon recording
 
 
 def read_message_indexes(src: Source, info: FileInfo) -> MessageMap | None:

@@ -31,8 +31,9 @@ from keystone_pipelines.validator.sources import Source
 
 HEAD_BYTES = 4096
 TAIL_BYTES = 64 * 1024
-MAX_SUMMARY = 64 * 1024 * 1024  # bounded memory; a 8 GB Axon file has ~1 MB of summary
-MAX_METADATA = 1024 * 1024
+MAX_SUMMARY = 16 * 1024 * 1024  # bounded memory; an 8 GB Axon file has ~1 MB of summary
+MAX_METADATA = 1024 * 1024  # per record
+MAX_METADATA_TOTAL = 8 * 1024 * 1024
 
 
 def read_summary(src: Source) -> FileInfo:
@@ -248,6 +249,8 @@ def _check_summary(info: FileInfo, summary_start: int) -> None:
 def _read_metadata(src: Source, info: FileInfo) -> None:
     wanted = [m for m in info.metadata_indexes if 9 < m.length <= MAX_METADATA]
     wanted = [m for m in wanted if m.offset + m.length <= src.size][:256]
+    while sum(m.length for m in wanted) > MAX_METADATA_TOTAL:
+        wanted.pop()
     if len(wanted) < len(info.metadata_indexes):
         info.add("warning", "METADATA_INDEX", "some metadata indexes are out of range or too long")
     for m, raw in zip(wanted, src.read_many([(m.offset, m.length) for m in wanted]), strict=True):
