@@ -17,11 +17,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from keystone_pipelines.validator.result import VALIDATOR_VERSION, CheckResult, ValidationResult
-from keystone_pipelines.validator.spec import CHECK_NAMES, QaSpec, SpecError, load_spec, parse_spec
-
 if TYPE_CHECKING:
     from keystone_pipelines.validator.core import validate, validate_s3_object
+    from keystone_pipelines.validator.result import (
+        VALIDATOR_VERSION,
+        CheckResult,
+        ValidationResult,
+    )
     from keystone_pipelines.validator.sources import (
         BytesSource,
         LocalSource,
@@ -29,6 +31,13 @@ if TYPE_CHECKING:
         Source,
         SourceError,
         open_source,
+    )
+    from keystone_pipelines.validator.spec import (
+        CHECK_NAMES,
+        QaSpec,
+        SpecError,
+        load_spec,
+        parse_spec,
     )
 
 __all__ = [
@@ -50,13 +59,16 @@ __all__ = [
     "validate_s3_object",
 ]
 
+# Exports load on first use, so `keystone --help` does not pay for pydantic models, numpy
+# or OpenCV (the CLI module imports this package).
 _LAZY = {
-    "validate": "keystone_pipelines.validator.core",
-    "validate_s3_object": "keystone_pipelines.validator.core",
+    **dict.fromkeys(("validate", "validate_s3_object"), "core"),
+    **dict.fromkeys(("VALIDATOR_VERSION", "CheckResult", "ValidationResult"), "result"),
     **dict.fromkeys(
         ("BytesSource", "LocalSource", "S3Source", "Source", "SourceError", "open_source"),
-        "keystone_pipelines.validator.sources",
+        "sources",
     ),
+    **dict.fromkeys(("CHECK_NAMES", "QaSpec", "SpecError", "load_spec", "parse_spec"), "spec"),
 }
 
 
@@ -64,5 +76,6 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        module = importlib.import_module(f"keystone_pipelines.validator.{_LAZY[name]}")
+        return getattr(module, name)
     raise AttributeError(name)

@@ -89,6 +89,8 @@ def _one(
             sidecar=sidecar,
             integrity=integrity,
         )
+    except SourceError as exc:  # the read failed part-way: no verdict on the file
+        return {"path": target, "assessed": False, "passed": False, "error": str(exc)}
     finally:
         src.close()
     return result.to_dict()
