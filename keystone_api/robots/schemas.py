@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from keystone_api.common.schemas import In
 
@@ -41,7 +41,16 @@ class RegisterOut(BaseModel):
 
 
 class TemplateIn(In):
+    # Stored exactly as given (no stripping): the robot gets these bytes.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
     content: str = Field(min_length=1, max_length=256 * 1024)
+
+    @field_validator("content")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("content is blank")
+        return value
 
 
 class TemplateSummary(BaseModel):

@@ -28,7 +28,7 @@ QUEUE_SIZE = 256
 KEEPALIVE_S = 15.0
 
 
-@dataclass
+@dataclass(eq=False)  # kept in a set, by identity
 class _Subscriber:
     queue: asyncio.Queue[dict[str, Any]] = field(
         default_factory=lambda: asyncio.Queue(maxsize=QUEUE_SIZE)

@@ -98,7 +98,9 @@ async def on_frame(hub: Hub, link: Link, frame: dict[str, Any]) -> None:
     if status is None:
         link.refuse(f"{kind} for task {task_id!r}, which is not this device's")
         return
-    hub.events.publish("upload", link.robot, task_id=task_id, event=kind, task_status=status)
+    if kind != "upload_started":
+        hub.recent_requests.pop(task_id, None)  # over: the next request (a retry) must go out
+    hub.events.publish("upload", link.robot, task_id=task_id, stage=kind, task_status=status)
 
 
 async def on_status(hub: Hub, link: Link, kind: str, body: dict[str, Any]) -> None:
@@ -148,12 +150,12 @@ async def verify(hub: Hub, link: Link, task_id: str, info: dict[str, Any]) -> No
     if verdict.reason == "not_owned":
         link.refuse(f"upload_complete for task {task_id!r}, which is not this device's")
         return
-    event = "acked" if verdict.ack else "rejected"
+    stage = "acked" if verdict.ack else "rejected"
     hub.events.publish(
         "upload",
         link.robot,
         task_id=task_id,
-        event=event,
+        stage=stage,
         task_status=verdict.task_status,
         episode_id=verdict.episode_id,
         reason=verdict.reason,
@@ -161,6 +163,7 @@ async def verify(hub: Hub, link: Link, task_id: str, info: dict[str, Any]) -> No
     if verdict.ack:
         await send_ack(hub, link, task_id)
     else:
+        hub.recent_requests.pop(task_id, None)
         log.warning("upload of task %s from %s not ACKed: %s", task_id, link.device_id, verdict)
 
 
@@ -183,7 +186,7 @@ async def request_upload(hub: Hub, task_id: str, robot_id: str | None, reason: s
     if not await link.send({"type": "upload_request", "task_id": task_id, "priority": 1}):
         return False
     await db_call(uploads.note_request, link.robot, task_id)
-    hub.events.publish("upload", link.robot, task_id=task_id, event="requested", reason=reason)
+    hub.events.publish("upload", link.robot, task_id=task_id, stage="requested", reason=reason)
     return True
 
 
@@ -195,9 +198,14 @@ async def resume(hub: Hub, link: Link) -> None:
 
 
 async def sweep(hub: Hub) -> None:
-    """Forever: ask again for uploads silent longer than the cooldown."""
+    """Forever: ask again for uploads silent longer than the cooldown. (Short naps, so a
+    changed interval takes effect at once.)"""
+    last = time.monotonic()
     while True:
-        await asyncio.sleep(hub.sweep_interval_s)
+        await asyncio.sleep(min(hub.sweep_interval_s, 1.0))
+        if time.monotonic() - last < hub.sweep_interval_s:
+            continue
+        last = time.monotonic()
         try:
             await sweep_once(hub)
         except Exception:  # noqa: BLE001 - the next sweep tries again

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +45,6 @@ def write_task_recording(
     data_dir.mkdir(parents=True, exist_ok=True)
     mcap = data_dir / f"{task_id}.mcap"
     sidecar = data_dir / f"{task_id}.json"
-    spec = replace(spec, duration_s=max(duration_s, 0.5), start_ns=start_ns, task_id=task_id)
-    facts = write_recording(mcap, spec)
     task = {
         k: task_config.get(k)
         for k in ("task_id", "scene", "factory", "order_id", "subscene", "skills")
@@ -62,6 +60,16 @@ def write_task_recording(
     task.setdefault("scene", "")
     task.setdefault("factory", "")
     device = {"device_id": task_config.get("device_id", ""), "hostname": "axon-emulator"}
+    # keystone_sim.recording is shared and still growing: pass what its spec knows.
+    known = {f.name for f in fields(RecordingSpec)}
+    extra = {"task_id": task_id, "task": task, "device": device}
+    spec = replace(
+        spec,
+        duration_s=max(duration_s, 0.5),
+        start_ns=start_ns,
+        **{k: v for k, v in extra.items() if k in known},
+    )
+    facts = write_recording(mcap, spec)
     write_sidecar(sidecar, facts, task=task, device=device)
     return RecordedFiles(
         mcap, sidecar, facts.size, facts.sha256, facts.message_count, list(facts.topics)

@@ -30,6 +30,8 @@ class Gateway:
         return self.app.state.robot_hub
 
     def reset_tunables(self) -> None:
+        if self.app is None:
+            return
         hub = self.hub
         hub.rpc_timeout_s, hub.upload_cooldown_s = 15.0, 120.0
         hub.sweep_interval_s, hub.verify_retry_s = 10.0, 30.0
@@ -87,8 +89,8 @@ class Site:
         return robot
 
     async def _live(self, robot: AxonRobot) -> bool:
-        link = self.gateway.hub.recorders.get(robot.device_id)
-        return link is not None and link.state.current is not None
+        state = await self.call("GET", f"/api/v1/recorder/{robot.device_id}/state")
+        return bool(state["connected"] and state["transfer_connected"] and state["state"])
 
     async def station(self, robot: AxonRobot) -> Station:
         """A collector and a workstation with this robot."""
@@ -112,8 +114,8 @@ class Site:
         )
         return Station(robot, ws["id"], username)
 
-    async def order(self, target: int = 1) -> dict[str, Any]:
-        return await asyncio.to_thread(self.world.order, target)
+    async def order(self, target: int = 1, **extra: Any) -> dict[str, Any]:
+        return await asyncio.to_thread(lambda: self.world.order(target, **extra))
 
     async def collector_token(self, station: Station) -> str:
         return await asyncio.to_thread(self.world.login, station.collector, station.ws_id)
