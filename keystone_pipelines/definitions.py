@@ -4,4 +4,21 @@ from __future__ import annotations
 
 import dagster as dg
 
-defs = dg.Definitions(assets=[], sensors=[], jobs=[])
+from keystone_pipelines.defs.episodes.assets import episode_qa, landed_recordings, review_gate
+from keystone_pipelines.defs.episodes.jobs import (
+    episode_qa_job,
+    inspection_decision_job,
+    review_gate_job,
+)
+from keystone_pipelines.defs.episodes.sensors import (
+    inspection_decisions_sensor,
+    landed_recordings_sensor,
+)
+from keystone_pipelines.resources import keystone_from_env
+
+defs = dg.Definitions(
+    assets=[landed_recordings, episode_qa, review_gate],
+    jobs=[episode_qa_job, review_gate_job, inspection_decision_job],
+    sensors=[landed_recordings_sensor, inspection_decisions_sensor],
+    resources={"keystone": keystone_from_env()},
+)

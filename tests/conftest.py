@@ -110,3 +110,52 @@ def dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     os.environ["DAGSTER_MYSQL_URL"] = mysql.dagster_url(url)
     yield home
     mysql.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def live_api(s3_server) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The edge app on uvicorn over real HTTP, on the session's MariaDB and SeaweedFS."""
+    from keystone_api.app import create_app
+    from tests.support.live import serve_app
+
+    with serve_app(create_app()) as base:
+        yield base
+
+
+@pytest.fixture
+def client(live_api: str) -> Iterator[httpx.Client]:  # noqa: F821
+    import httpx
+
+    with httpx.Client(base_url=live_api, timeout=30) as c:
+        yield c
+
+
+@pytest.fixture
+def world(client):  # type: ignore[no-untyped-def]
+    from tests.api.world import build_world
+
+    return build_world(client)
+
+
+@pytest.fixture
+def keystone_resource(s3_server, mysql_url):  # type: ignore[no-untyped-def]
+    """The Dagster resource, on the same database and object store as the API."""
+    from keystone_pipelines.resources import KeystoneResource
+
+    return KeystoneResource(
+        database_url=mysql_url,
+        s3_endpoint_url=s3_server.endpoint_url,
+        s3_access_key=s3_server.access_key,
+        s3_secret_key=s3_server.secret_key,
+        qa_workers=4,
+        qa_max_wait_s=0,  # ask for a run at once, not in batches
+    )
+
+
+@pytest.fixture
+def dagster_instance(dagster_home):  # type: ignore[no-untyped-def]
+    import dagster as dg
+
+    instance = dg.DagsterInstance.get()
+    yield instance
+    instance.dispose()

@@ -47,6 +47,11 @@ def _sidecar(client: BaseClient, bucket: str, key: str, size: int) -> tuple[dict
     return data, hashlib.sha256(raw).hexdigest()
 
 
+def _section(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    value = doc.get(name)
+    return value if isinstance(value, dict) else {}
+
+
 def verify_pair(
     client: BaseClient,
     bucket: str,
@@ -67,8 +72,8 @@ def verify_pair(
     stored_sha = (mcap.get("Metadata") or {}).get(CHECKSUM_META)
     stored_sha = stored_sha.lower() if isinstance(stored_sha, str) else None
     sidecar, sidecar_sha = _sidecar(client, bucket, key.sidecar_key, int(side["ContentLength"]))
-    rec = sidecar.get("recording") if isinstance(sidecar.get("recording"), dict) else {}
-    task = sidecar.get("task") if isinstance(sidecar.get("task"), dict) else {}
+    rec: dict[str, Any] = _section(sidecar, "recording")
+    task: dict[str, Any] = _section(sidecar, "task")
     if task.get("task_id") not in (None, "", key.task_id):
         raise VerificationFailed(
             "task_mismatch", f"sidecar is for task '{task.get('task_id')}', key for '{key.task_id}'"

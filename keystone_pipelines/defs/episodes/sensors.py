@@ -1,0 +1,142 @@
+"""Sensors: find landed recordings and ask for QA runs; react to inspectors' decisions."""
+
+# No `from __future__ import annotations`: Dagster reads these signatures' real types.
+import json
+from datetime import datetime
+
+import dagster as dg
+from sqlalchemy import select
+
+from keystone_api.db.base import utcnow
+from keystone_api.episodes.models import Episode, InspectionDecision
+from keystone_pipelines.defs.episodes.jobs import episode_qa_job, review_gate_job
+from keystone_pipelines.defs.episodes.partitions import hour_key
+from keystone_pipelines.landing.discovery import (
+    expected_candidates,
+    factory_buckets,
+    probe,
+    sweep_page,
+    unregistered,
+)
+from keystone_pipelines.landing.register import register_candidates
+from keystone_pipelines.qa.claims import claimable
+from keystone_pipelines.resources import KeystoneResource
+
+# Registrations per tick; more wait for the next tick (a tick must end well within its
+# time limit whatever arrives at once).
+MAX_REGISTRATIONS_PER_TICK = 400
+ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING]
+
+
+def qa_run_requests(
+    keystone: KeystoneResource, instance: dg.DagsterInstance
+) -> list[dg.RunRequest]:
+    """One run per hour that has claimable pending episodes and no run waiting to start.
+
+    A run costs seconds of CPU whatever it assesses, so a young, small batch waits
+    (qa_min_batch / qa_max_wait_s) for the next tick. The run key names the hour and the
+    state of its pending work (newest episode, how many, how many claim attempts so far): a
+    retried tick asks for nothing new, while a new landing or an expired claim (a crashed
+    run) asks for a new run."""
+    now = utcnow()
+    with keystone.sessions()() as session:
+        rows = session.execute(
+            select(Episode.id, Episode.landed_at, Episode.created_at, Episode.qa_attempts)
+            .where(claimable(now))
+            .limit(20_000)
+        ).all()
+    hours: dict[str, list[tuple[str, float, int]]] = {}
+    for episode_id, landed_at, created_at, attempts in rows:
+        age = (now - created_at).total_seconds()
+        hours.setdefault(hour_key(landed_at), []).append((episode_id, age, attempts))
+    requests = []
+    for hour, items in sorted(hours.items()):
+        oldest = max(age for _, age, _ in items)
+        if len(items) < keystone.qa_min_batch and oldest < keystone.qa_max_wait_s:
+            continue
+        waiting = instance.get_runs(
+            filters=dg.RunsFilter(
+                job_name=episode_qa_job.name, statuses=ACTIVE, tags={"dagster/partition": hour}
+            ),
+            limit=1,
+        )
+        if waiting:
+            continue
+        newest = max(i for i, _, _ in items)
+        attempts = sum(a for _, _, a in items)
+        requests.append(
+            dg.RunRequest(
+                run_key=f"qa:{hour}:{newest}:{len(items)}:{attempts}",
+                partition_key=hour,
+                tags={"keystone/episodes": str(len(items))},
+            )
+        )
+    return requests
+
+
+@dg.sensor(
+    job=episode_qa_job,
+    minimum_interval_seconds=15,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Finds recordings landed in edge-{factory_id} (both layouts), verifies "
+    "and registers them, and asks for one QA run per hour with new work.",
+)
+def landed_recordings_sensor(
+    context: dg.SensorEvaluationContext, keystone: KeystoneResource
+) -> dg.SensorResult:
+    cursor = json.loads(context.cursor) if context.cursor else {}
+    sessions, s3, settings = keystone.sessions(), keystone.s3(), keystone.settings()
+    with sessions() as session:
+        expected = expected_candidates(session, settings)
+        buckets = factory_buckets(session, settings)
+    found = probe(s3, expected)
+    swept, sweep_cursor = sweep_page(s3, buckets, cursor.get("sweep", {}))
+    with sessions() as session:
+        todo = unregistered(session, found + swept)
+    report = register_candidates(sessions, s3, todo[:MAX_REGISTRATIONS_PER_TICK])
+    for key, reason in report.rejected[:20]:
+        context.log.warning(f"not registered: {key}: {reason}")
+    if report.created:
+        context.log.info(f"registered {len(report.created)} episodes")
+    requests = qa_run_requests(keystone, context.instance)
+    new_cursor = json.dumps({"sweep": sweep_cursor})
+    if not requests:
+        return dg.SensorResult(skip_reason="no recordings waiting for QA", cursor=new_cursor)
+    return dg.SensorResult(run_requests=requests, cursor=new_cursor)
+
+
+@dg.sensor(
+    job=review_gate_job,
+    minimum_interval_seconds=20,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Re-materializes the review gate of the hours inspectors decided on.",
+)
+def inspection_decisions_sensor(
+    context: dg.SensorEvaluationContext, keystone: KeystoneResource
+) -> dg.SensorResult:
+    cursor = json.loads(context.cursor) if context.cursor else {}
+    after_at = datetime.fromisoformat(cursor["at"]) if "at" in cursor else None
+    after_id = cursor.get("id", "")
+    stmt = (
+        select(InspectionDecision.id, InspectionDecision.decided_at, Episode.landed_at)
+        .join(Episode, Episode.id == InspectionDecision.episode_id)
+        .order_by(InspectionDecision.decided_at, InspectionDecision.id)
+        .limit(2000)
+    )
+    if after_at is not None:
+        stmt = stmt.where(
+            (InspectionDecision.decided_at > after_at)
+            | ((InspectionDecision.decided_at == after_at) & (InspectionDecision.id > after_id))
+        )
+    with keystone.sessions()() as session:
+        rows = session.execute(stmt).all()
+    if not rows:
+        return dg.SensorResult(skip_reason="no new inspection decisions", cursor=context.cursor)
+    last_id, last_at, _ = rows[-1]
+    hours = sorted({hour_key(landed_at) for _, _, landed_at in rows})
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(run_key=f"review:{hour}:{last_id}", partition_key=hour) for hour in hours
+        ],
+        cursor=json.dumps({"at": last_at.isoformat(), "id": last_id}),
+    )

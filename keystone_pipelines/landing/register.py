@@ -1,0 +1,52 @@
+"""Verify and register what discovery found, through keystone_api's idempotent service."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from keystone_api.episodes.landing import register_landed_recording
+from keystone_api.episodes.verify import VerificationFailed, verify_pair
+from keystone_api.errors import Conflict, NotFound
+from keystone_api.orders.models import Task
+from keystone_pipelines.landing.discovery import Candidate
+
+log = logging.getLogger("keystone.landing")
+
+
+@dataclass
+class RegisterReport:
+    created: list[str] = field(default_factory=list)  # episode ids
+    existing: int = 0
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (key, reason)
+
+
+def register_candidates(
+    sessions: sessionmaker[Session],
+    s3: Any,
+    candidates: list[Candidate],
+    actor: str = "dagster:landing_sensor",
+) -> RegisterReport:
+    report = RegisterReport()
+    for c in candidates:
+        try:
+            with sessions.begin() as session:
+                task = session.get(Task, c.key.task_id)
+                if task is None:
+                    continue
+                landed = verify_pair(s3, c.bucket, c.key, task.finish_callback, source="sensor")
+                episode, created = register_landed_recording(session, landed, actor)
+                if created:
+                    report.created.append(episode.id)
+                else:
+                    report.existing += 1
+        except VerificationFailed as exc:
+            # Not (yet) a complete, consistent pair: never registered; found again next tick
+            # if it changes, and visible to operators in the sensor's log.
+            report.rejected.append((c.key.mcap_key, exc.message))
+        except (Conflict, NotFound) as exc:
+            report.rejected.append((c.key.mcap_key, exc.message))
+    return report

@@ -1,0 +1,71 @@
+"""Claims: a QA run takes its episodes in MySQL, so two runs never assess the same one, and
+a crashed run's claims expire and are taken by the next run."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from keystone_api.db.base import utcnow
+from keystone_api.episodes.models import Episode, EpisodeStatus
+
+
+def claimable(now: datetime):  # type: ignore[no-untyped-def]
+    return and_(
+        Episode.status == EpisodeStatus.pending_qa,
+        or_(Episode.qa_claim_token.is_(None), Episode.qa_claimed_until < now),
+    )
+
+
+def claim(
+    sessions: sessionmaker[Session],
+    start: datetime,
+    end: datetime,
+    token: str,
+    lease_s: int,
+    limit: int = 1000,
+) -> list[str]:
+    """Claim up to `limit` unclaimed (or expired) pending episodes landed in [start, end)."""
+    now = utcnow()
+    with sessions.begin() as session:
+        ids = list(
+            session.execute(
+                select(Episode.id)
+                .where(claimable(now), Episode.landed_at >= start, Episode.landed_at < end)
+                .order_by(Episode.landed_at, Episode.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).scalars()
+        )
+        if not ids:
+            return []
+        session.execute(
+            update(Episode)
+            .where(Episode.id.in_(ids), claimable(now))
+            .values(
+                qa_claim_token=token,
+                qa_claimed_until=now + timedelta(seconds=lease_s),
+                qa_attempts=Episode.qa_attempts + 1,
+            )
+        )
+    with sessions() as session:
+        # Read back what is really ours (a concurrent claimer may have won some rows).
+        return list(
+            session.execute(
+                select(Episode.id).where(Episode.id.in_(ids), Episode.qa_claim_token == token)
+            ).scalars()
+        )
+
+
+def release(sessions: sessionmaker[Session], episode_ids: list[str], token: str) -> None:
+    """Give back claims (e.g. on a transient error) so the next run retries them at once."""
+    if not episode_ids:
+        return
+    with sessions.begin() as session:
+        session.execute(
+            update(Episode)
+            .where(Episode.id.in_(episode_ids), Episode.qa_claim_token == token)
+            .values(qa_claim_token=None, qa_claimed_until=None)
+        )
