@@ -69,6 +69,10 @@ class RecordingSpec:
     frame_pool: int = 24  # distinct JPEGs per camera; more makes chunks less compressible
     seed: int = 0
     task_id: str = "task_0001"
+    # Task and device as in the sidecar (section 5), None: just the task_id / a simulated
+    # robot. The axon.task and axon.device metadata records carry the same values.
+    task: dict[str, Any] | None = None
+    device: dict[str, str] | None = None
     # defects
     missing_topics: tuple[str, ...] = ()
     gaps: tuple[Gap, ...] = ()
@@ -106,6 +110,8 @@ class RecordingFacts:
     corrupt_frames: int = 0
     wrong_size_frames: int = 0
     metadata: dict[str, dict[str, str]] = field(default_factory=dict)
+    task: dict[str, Any] = field(default_factory=dict)
+    device: dict[str, str] = field(default_factory=dict)
 
     @property
     def duration_s(self) -> float:
@@ -364,6 +370,8 @@ def write_recording(path: str | os.PathLike[str], spec: RecordingSpec) -> Record
         corrupt_frames=n_corrupt,
         wrong_size_frames=n_wrong,
         metadata=metadata,
+        task=_task(spec),
+        device=_device(spec),
     )
 
 
@@ -400,6 +408,15 @@ def _iso(ns: int) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
+def _task(spec: RecordingSpec) -> dict[str, Any]:
+    return {"task_id": spec.task_id, "scene": "", "factory": ""} | (spec.task or {})
+
+
+def _device(spec: RecordingSpec) -> dict[str, str]:
+    default = {"device_id": "sim-robot-0001", "hostname": "sim", "ros_distro": "humble"}
+    return default | (spec.device or {})
+
+
 def _axon_metadata(
     spec: RecordingSpec,
     path: Path,
@@ -416,8 +433,8 @@ def _axon_metadata(
 
     return {
         "axon.sidecar": {"version": "1.0", "mcap_file": path.name},
-        "axon.task": {"task_id": spec.task_id, "scene": "", "factory": "", "skills": "[]"},
-        "axon.device": {"device_id": "sim-robot-0001", "ros_distro": "humble"},
+        "axon.task": {k: v if isinstance(v, str) else compact(v) for k, v in _task(spec).items()},
+        "axon.device": _device(spec),
         "axon.recording": {
             "recorder_version": RECORDER_VERSION,
             "recording_started_at": _iso(start),
@@ -465,8 +482,11 @@ def sidecar_dict(
     return {
         "version": "1.0",
         "mcap_file": facts.path.name,
-        "task": {"task_id": facts.path.stem, "scene": "", "factory": "", **(task or {})},
+        "task": {"task_id": facts.path.stem, "scene": "", "factory": ""}
+        | facts.task
+        | (task or {}),
         "device": {"device_id": "sim-robot-0001", "hostname": "sim", "ros_distro": "humble"}
+        | facts.device
         | (device or {}),
         "recording": {
             "recorder_version": RECORDER_VERSION,
@@ -504,8 +524,10 @@ def write_sidecar(
     *,
     task: dict[str, Any] | None = None,
     device: dict[str, Any] | None = None,
+    writer_health: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Write the sidecar JSON (`<task_id>.json`) for `facts` at `path`; returns the object."""
-    doc = sidecar_dict(facts, task=task, device=device)
+    """Write the sidecar JSON (`<task_id>.json`) for `facts` at `path`; returns the object.
+    `task` and `device` override what the recording's spec said."""
+    doc = sidecar_dict(facts, task=task, device=device, writer_health=writer_health)
     Path(path).write_text(json.dumps(doc, indent=1))
     return doc

@@ -19,7 +19,12 @@ Range = tuple[int, int]  # (offset, length)
 
 
 class SourceError(Exception):
-    """The object cannot be opened at all (no such file, no such key, access denied)."""
+    """The object cannot be read: no such file or key (`not_found`), access denied, an I/O
+    or network failure. Not a verdict on the recording: report it, retry later."""
+
+    def __init__(self, message: str, *, not_found: bool = False) -> None:
+        super().__init__(message)
+        self.not_found = not_found
 
 
 class Source:
@@ -67,7 +72,8 @@ class LocalSource(Source):
         try:
             self._fd = os.open(self.name, os.O_RDONLY)
         except OSError as exc:
-            raise SourceError(f"{self.name}: {exc.strerror or exc}") from exc
+            missing = isinstance(exc, FileNotFoundError)
+            raise SourceError(f"{self.name}: {exc.strerror or exc}", not_found=missing) from exc
         self.size = os.fstat(self._fd).st_size
 
     def read(self, offset: int, length: int) -> bytes:
@@ -117,7 +123,11 @@ class S3Source(Source):
         self.name = f"s3://{bucket}/{key}"
         try:
             head = client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
-        except (ClientError, BotoCoreError) as exc:
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            missing = code in ("404", "NoSuchKey", "NoSuchBucket", "NotFound")
+            raise SourceError(f"{self.name}: {exc}", not_found=missing) from exc
+        except BotoCoreError as exc:
             raise SourceError(f"{self.name}: {exc}") from exc
         self.head = head
         self.size = int(head["ContentLength"])

@@ -234,6 +234,16 @@ def test_writer_output_decodes_with_the_ros2_decoder(good: RecordingFacts) -> No
     assert seen[GRIPPER_TOPIC].name == ["gripper"]
 
 
+def test_task_and_device_reach_metadata_and_sidecar(make_recording: Make, tmp_path) -> None:
+    task = {"task_id": "t-42", "scene": "kitchen", "factory": "f1", "skills": ["pick", "place"]}
+    facts = make_recording("task", task=task, duration_s=1.0)
+    r = validate(facts.path, integrity=False)
+    assert r.axon["axon.task"] == {**task, "skills": '["pick","place"]'}
+    assert r.axon["axon.device"]["device_id"] == "sim-robot-0001"
+    doc = write_sidecar(tmp_path / "t-42.json", facts)
+    assert doc["task"] == task and doc["device"]["ros_distro"] == "humble"
+
+
 def test_sidecar_format(good: RecordingFacts, tmp_path) -> None:
     doc = write_sidecar(
         tmp_path / "task_0001.json", good, task={"task_id": "task_0001", "scene": "kitchen"}

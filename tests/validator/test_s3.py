@@ -120,7 +120,8 @@ def test_truncated_object(s3, uploaded: RecordingFacts) -> None:  # type: ignore
 
 
 def test_missing_object_cannot_be_assessed(s3, uploaded: RecordingFacts) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(SourceError):
+    with pytest.raises(SourceError) as info:
         validate(f"s3://{BUCKET}/f1/r1/nope.mcap", s3_client=s3)
+    assert info.value.not_found
     with pytest.raises(SourceError):
         validate("s3://no-such-bucket-x/k.mcap", s3_client=s3)

@@ -75,6 +75,7 @@ def gaps_check(
             "topic": topic,
             "gap_s": round(gap / 1e9, 6),
             "at_s": round((start - t0) / 1e9, 6),
+            "at_ns": start,
             "limit_s": limit,
         }
         for _, gap, topic, start, limit in (violations or worst)[:5]
