@@ -82,12 +82,14 @@ def footer_past_end(data: bytes, beyond: int = 1000) -> bytes:
     return bytes(out)
 
 
-def lie_uncompressed_size(data: bytes, chunk: ChunkSpan, size: int) -> bytes:
-    """Make a chunk (and its chunk index, so the two agree) declare `size` uncompressed
-    bytes, e.g. 2**40, or a few bytes fewer than the truth."""
+def lie_uncompressed_size(data: bytes, chunk: ChunkSpan, size: int, where: str = "both") -> bytes:
+    """Make a chunk declare `size` uncompressed bytes (e.g. 2**40, or fewer than the
+    truth): in its record and its chunk index so the two agree ("both"), or in only one
+    of them ("chunk", "index") so they disagree."""
     out = bytearray(data)
-    struct.pack_into("<Q", out, chunk.offset + 9 + 16, size)
-    if chunk.index_offset is not None:
+    if where in ("both", "chunk"):
+        struct.pack_into("<Q", out, chunk.offset + 9 + 16, size)
+    if where in ("both", "index") and chunk.index_offset is not None:
         # ChunkIndex: start, end, chunk_start_offset, chunk_length, map, mi_length,
         # compression, compressed_size, uncompressed_size (last field).
         rec_len = struct.unpack_from("<Q", out, chunk.index_offset + 1)[0]

@@ -65,32 +65,32 @@ class Cursor:
     def left(self) -> int:
         return self.end - self.pos
 
-    def _need(self, n: int, field: str) -> None:
+    def need(self, n: int, field: str) -> None:
         if n > self.end - self.pos:
             raise FormatError(f"{self.what}: {field} needs {n} bytes, only {self.left()} left")
 
     def u8(self) -> int:
-        self._need(1, "u8")
+        self.need(1, "u8")
         self.pos += 1
         return self.buf[self.pos - 1]
 
     def u16(self) -> int:
-        self._need(2, "u16")
+        self.need(2, "u16")
         self.pos += 2
         return int(_U16.unpack_from(self.buf, self.pos - 2)[0])
 
     def u32(self) -> int:
-        self._need(4, "u32")
+        self.need(4, "u32")
         self.pos += 4
         return int(_U32.unpack_from(self.buf, self.pos - 4)[0])
 
     def u64(self) -> int:
-        self._need(8, "u64")
+        self.need(8, "u64")
         self.pos += 8
         return int(_U64.unpack_from(self.buf, self.pos - 8)[0])
 
     def take(self, n: int, field: str = "bytes") -> memoryview:
-        self._need(n, field)
+        self.need(n, field)
         self.pos += n
         return memoryview(self.buf)[self.pos - n : self.pos]
 
@@ -253,11 +253,13 @@ def parse(opcode: int, body: Buf, at: int = 0) -> object:
     return None
 
 
-def parse_chunk_head(c: Cursor) -> ChunkHead:
+def parse_chunk_head(c: Cursor, with_records: bool = True) -> ChunkHead:
+    """A Chunk record's fields; with_records=False parses a peek at its first bytes only."""
     start, end, usize, crc = c.u64(), c.u64(), c.u64(), c.u32()
     compression = c.string()
     records_len = c.u64()
-    c._need(records_len, "chunk records")
+    if with_records:
+        c.need(records_len, "chunk records")
     return ChunkHead(start, end, usize, crc, compression, c.pos, records_len)
 
 

@@ -60,6 +60,10 @@ def _damaged(good: RecordingFacts, data: bytes) -> dict[str, tuple[bytes, tuple[
             defects.lie_uncompressed_size(data, first, 2**40),
             ("above the", "limit"),
         ),
+        "chunk-index-disagrees": (
+            defects.lie_uncompressed_size(data, third, 12345, where="index"),
+            ("disagrees with its chunk index",),
+        ),
         "chunk-claims-less": (
             defects.lie_uncompressed_size(data, first, 4096),
             ("declares",),

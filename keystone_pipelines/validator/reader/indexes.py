@@ -46,10 +46,10 @@ def read_message_indexes(src: Source, info: FileInfo) -> MessageMap | None:
     blobs = src.read_many(_ranges(cis))
     mm = MessageMap(method="message_indexes")
     try:
-        heads = _check_chunk_heads(cis, blobs)
+        _check_chunk_heads(cis, blobs)
         for i, ci in enumerate(cis):
             mi_blob = memoryview(blobs[2 * i + 1])[: ci.message_index_length]
-            mm.chunks.append(_chunk_messages(ci, mi_blob, heads[i]))
+            mm.chunks.append(_chunk_messages(ci, mi_blob))
     except FormatError as exc:
         info.add("error", "BAD_MESSAGE_INDEX", f"message index unusable: {exc}")
         return None
@@ -66,7 +66,7 @@ def _ranges(cis: list[ChunkIndex]) -> list[tuple[int, int]]:
     return out
 
 
-def _check_chunk_heads(cis: list[ChunkIndex], blobs: list[bytes]) -> list[int]:
+def _check_chunk_heads(cis: list[ChunkIndex], blobs: list[bytes]) -> None:
     """Each chunk index must point at a Chunk record that agrees with it."""
     for i, ci in enumerate(cis):
         head = blobs[2 * i]
@@ -80,7 +80,8 @@ def _check_chunk_heads(cis: list[ChunkIndex], blobs: list[bytes]) -> list[int]:
                 f"{ci.chunk_length - 9}"
             )
         try:
-            ch = parse_chunk_head(Cursor(head, 9, what=f"Chunk record at byte {at}"))
+            peek = Cursor(head, 9, what=f"Chunk record at byte {at}")
+            ch = parse_chunk_head(peek, with_records=False)
         except FormatError:
             continue  # fields past the peek window (e.g. a long compression name)
         if (ch.uncompressed_size, ch.compression, ch.records_len) != (
@@ -89,10 +90,9 @@ def _check_chunk_heads(cis: list[ChunkIndex], blobs: list[bytes]) -> list[int]:
             ci.compressed_size,
         ):
             raise FormatError(f"chunk record at byte {at} disagrees with its chunk index")
-    return [ci.chunk_start_offset for ci in cis]
 
 
-def _chunk_messages(ci: ChunkIndex, blob: memoryview, _head: int) -> ChunkMessages:
+def _chunk_messages(ci: ChunkIndex, blob: memoryview) -> ChunkMessages:
     base = ci.chunk_start_offset + ci.chunk_length
     if len(blob) < ci.message_index_length:
         raise FormatError(f"message indexes after the chunk at byte {ci.chunk_start_offset} cut")
