@@ -1,16 +1,22 @@
 """Synthetic Axon-like recordings: MCAP files (profile ros2, ros2msg schemas, CDR messages)
 plus the sidecar JSON of `spec/axon-protocol.md` sections 5 and 6.
 
-Fast by construction: JPEG frames are encoded once into a small pool (per resolution and
-seed) and reused with a per-frame JPEG comment, CDR bytes come from precomputed templates,
-and the official `mcap` writer does the framing, chunking and indexing.
-
     facts = write_recording(tmp / "task_0001.mcap", RecordingSpec(duration_s=12))
-    write_sidecar(tmp / "task_0001.json", facts, task={"task_id": "task_0001"})
+    write_sidecar(tmp / "task_0001.json", facts)  # -> the sidecar dict, also written
 
-Defects (for QA tests) are options of the spec: `missing_topics`, `gaps`,
-`corrupt_jpeg_fraction`, `raw_wrong_size_fraction`, a short `duration_s`, `indexed=False`;
-byte-level damage (truncation, flipped bytes...) is in `keystone_sim.defects`.
+`RecordingSpec` says what to record (topics and rates, resolution, compression, chunk
+size, index or not, task and device); `write_recording` returns `RecordingFacts` (path,
+size, sha256, message and per-topic counts, start/end times, the axon.* metadata).
+
+Fast by construction (~300 MB/s): JPEG frames are encoded once per process into a small
+pool and made distinct per frame with a JPEG comment, CDR bytes come from templates, and
+the official `mcap` writer does the framing, chunking and indexing. Like Axon's recorder,
+it writes no data-section CRC and patches `file_size_bytes` in axon.recording after close.
+
+Content defects for QA tests are spec options: `missing_topics`, `gaps`,
+`corrupt_jpeg_fraction`, `raw_camera` + `raw_wrong_size_fraction`, a short `duration_s`,
+`indexed=False` (no summary, no index), `chunked=False`; byte-level damage (truncation,
+flipped bytes, lying lengths) is in `keystone_sim.defects`.
 """
 
 from __future__ import annotations
