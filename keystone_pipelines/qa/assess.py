@@ -5,6 +5,7 @@ QA service, and store evidence pictures next to a flagged recording."""
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,12 +84,18 @@ def validate_episode(session: Session, s3: Any, episode: Episode) -> tuple[QaOut
         # x-amz-meta-checksum-sha256, already checked against the sidecar at landing.
         stored = src.stored_sha256 or episode.checksum_sha256
         integrity: Any = True if src.size < FULL_HASH_BELOW_BYTES else "auto"
+        cpu = time.thread_time()
         result = validate(
             src, spec, stored_sha256=stored, sidecar=episode.sidecar, integrity=integrity
         )
+        cpu = time.thread_time() - cpu
     finally:
         src.close()
-    return _outcome(result), result
+    outcome = _outcome(result)
+    # The validator's own CPU (this thread's): the pipeline benchmark separates it from
+    # the orchestration's overhead.
+    outcome.summary["validator_cpu_s"] = round(cpu, 4)
+    return outcome, result
 
 
 def assess(
