@@ -20,7 +20,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
@@ -137,8 +137,8 @@ def main() -> None:  # noqa: PLR0915 - a linear script
 
     from keystone_api.db import migrate
     from keystone_api.settings import Settings
-    from keystone_api.storage.s3 import ensure_bucket, make_s3_client
     from keystone_api.storage.layout import axon_keys
+    from keystone_api.storage.s3 import ensure_bucket, make_s3_client
     from keystone_api.storage.seaweed import SeaweedServer
     from keystone_sim.recording import sidecar_dict  # noqa: F401 - import cost outside timing
 
