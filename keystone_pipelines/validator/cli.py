@@ -40,7 +40,10 @@ def validate_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file.")] = False,
 ) -> None:
     """Validate MCAP recordings: structure, required topics, duration, gaps, image
-    integrity and file integrity, with a score (>= 0.90 passes)."""
+    integrity and file integrity, with a score (>= 0.90 passes).
+
+    Exit 0: every file passes; 1: a file was assessed and fails; 2: a file could not be
+    assessed (missing, unreadable) or the arguments or spec are bad."""
     from keystone_pipelines.validator.sources import normalize_sha256
     from keystone_pipelines.validator.spec import QaSpec, SpecError, load_spec
 
