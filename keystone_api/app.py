@@ -62,6 +62,9 @@ def _edge_routers(app: FastAPI) -> None:
     for router in [accounts_router, *(build_router(r) for r in [*REGISTRY, *FLEET]),
                    orders_router, tasks_router, callbacks_router, episodes_router, robots_router]:
         app.include_router(router, responses=ERROR_RESPONSES)
+    from keystone_api.stats.router import router as stats_router
+
+    app.include_router(stats_router, responses=ERROR_RESPONSES)
 
 
 def create_app() -> FastAPI:

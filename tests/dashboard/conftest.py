@@ -1,0 +1,36 @@
+"""Fixtures of the dashboard tests: one seeded factory per test session (seeding through
+the API costs seconds; the tests that read it never change it; tests that decide episodes
+build their own world)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.world import World, build_world
+from tests.dashboard.seed import Production, seed_production
+
+@pytest.fixture(scope="session")
+def seeded_client(live_api: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live_api, timeout=30) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def seeded_s3(s3_server: Any) -> Any:
+    from keystone_api.storage.s3 import make_s3_client
+
+    return make_s3_client(s3_server.endpoint_url, s3_server.access_key, s3_server.secret_key)
+
+
+@pytest.fixture(scope="session")
+def seeded_world(seeded_client: httpx.Client) -> World:
+    return build_world(seeded_client)
+
+
+@pytest.fixture(scope="session")
+def production(seeded_world: World, seeded_s3: Any) -> Production:
+    return seed_production(seeded_world, seeded_s3)
