@@ -1,6 +1,13 @@
 """Every model, imported once so Base.metadata is complete (Alembic, tests)."""
 
 from keystone_api.accounts.models import User
+from keystone_api.cloud.models import (
+    CloudBatch,
+    CloudEpisode,
+    CloudOrder,
+    CloudOrganization,
+    CloudTask,
+)
 from keystone_api.db.base import Base
 from keystone_api.episodes.models import Episode, EpisodeStatusChange, InspectionDecision, QaCheck
 from keystone_api.fleet.models import (
@@ -24,11 +31,16 @@ from keystone_api.registry.models import (
     SubsceneSkill,
 )
 from keystone_api.robots.models import TaskUpload
-from keystone_api.sync.models import EpisodeSync, SyncAttempt
+from keystone_api.sync.models import EpisodeSync, ReplicaOutbox, SyncAttempt
 
 __all__ = [
     "Base",
     "Batch",
+    "CloudBatch",
+    "CloudEpisode",
+    "CloudOrder",
+    "CloudOrganization",
+    "CloudTask",
     "DataCollector",
     "Episode",
     "EpisodeStatusChange",
@@ -40,6 +52,7 @@ __all__ = [
     "Order",
     "Organization",
     "QaCheck",
+    "ReplicaOutbox",
     "Robot",
     "RobotType",
     "RobotTypeConfig",

@@ -1,14 +1,15 @@
-"""Edge -> cloud sync state per episode, and the attempt log."""
+"""Edge -> cloud sync state per episode, the attempt log, and the replica outbox."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Connection, Index, Integer, String, Text, event, insert
 from sqlalchemy.orm import Mapped, mapped_column
 
-from keystone_api.db.base import Base, Timestamps, enum_column_type, fk
+from keystone_api.db.base import Base, Timestamps, Versioned, enum_column_type, fk, utcnow
 
 
 class SyncState(StrEnum):
@@ -16,7 +17,10 @@ class SyncState(StrEnum):
     queued = "queued"
     uploading = "uploading"
     synced = "synced"
-    failed = "failed"  # retrying with backoff; never final while the edge keeps it
+    # An error a retry alone is unlikely to fix (changed payload, bad edge object). Still
+    # retried with the capped backoff (never final while the edge keeps the episode), but it
+    # no longer holds back the episodes approved after it.
+    failed = "failed"
 
 
 class EpisodeSync(Timestamps, Base):
@@ -50,3 +54,47 @@ class SyncAttempt(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     bytes_sent: Mapped[int] = mapped_column(BigInteger, default=0)
     duration_s: Mapped[float | None] = mapped_column(default=None)
+
+
+# Versioned tables replicated to the cloud, and the kind each is sent as.
+REPLICATED_TABLES = {
+    "organizations": "organization",
+    "orders": "order",
+    "batches": "batch",
+    "tasks": "task",
+}
+
+
+class ReplicaOutbox(Base):
+    """A change to a replicated record, written in the same transaction as the change.
+
+    Why an outbox and not a scan by updated_at or version: versions are per row (no global
+    high-water mark to scan from), and updated_at is set before commit, so a transaction that
+    commits late would hide its rows behind a watermark that already moved on. A row here
+    commits with the change or not at all. The pusher sends the record's *current* state
+    (several rows of one record collapse into one push) and deletes the rows it sent.
+    """
+
+    __tablename__ = "replica_outbox"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    record_id: Mapped[str] = mapped_column(String(36))
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column()
+
+
+def _record_change(_mapper: Any, connection: Connection, target: Any) -> None:
+    kind = REPLICATED_TABLES.get(getattr(target, "__tablename__", ""))
+    if kind is None:
+        return
+    connection.execute(
+        insert(ReplicaOutbox).values(
+            kind=kind, record_id=target.id, version=target.version, created_at=utcnow()
+        )
+    )
+
+
+# A mapper event on the Versioned mixin reaches every replicated model, whichever module
+# changes it (API, Dagster, CLI), in the flush that writes the row.
+event.listen(Versioned, "after_insert", _record_change, propagate=True)
+event.listen(Versioned, "after_update", _record_change, propagate=True)

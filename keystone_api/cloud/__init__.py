@@ -1,0 +1,1 @@
+"""Keystone in its cloud role: the sync receiver and the replicas of the edge's records."""

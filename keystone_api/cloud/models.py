@@ -1,0 +1,94 @@
+"""Cloud-only tables: synced episodes and the replicas of the edges' operational records.
+
+They live on the same Base (one schema, one migration chain) but only the cloud role writes
+them. No foreign keys between them: replicas arrive in any order (a task may come before
+its batch), and an episode may arrive before its task's replica.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from keystone_api.db.base import Base
+
+ID = 64  # edge ids are 36-character UUIDs; the cloud is lenient, edges may differ
+
+
+class CloudEpisode(Base):
+    """An approved episode received from an edge. Never updated, never deleted."""
+
+    __tablename__ = "cloud_episodes"
+    __table_args__ = (Index("ix_cloud_episodes_factory_approved", "factory_id", "approved_at"),)
+    episode_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    factory_id: Mapped[str] = mapped_column(String(ID))
+    approved_at: Mapped[datetime] = mapped_column()
+    mcap_key: Mapped[str] = mapped_column(String(512))
+    sidecar_key: Mapped[str] = mapped_column(String(512))
+    mcap_sha256: Mapped[str] = mapped_column(String(64))
+    sidecar_sha256: Mapped[str] = mapped_column(String(64))
+    mcap_size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sidecar_size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sidecar: Mapped[dict[str, Any]] = mapped_column()
+    # How the MCAP's SHA-256 was established: the store's own full-object checksum
+    # ("s3-checksum", zero bytes read) or a streaming read here ("read").
+    verified_by: Mapped[str] = mapped_column(String(16))
+    delivered_by: Mapped[str] = mapped_column(String(100))
+    synced_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Replica:
+    """A copy of an edge record: upserted by id, only ever to a higher version."""
+
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    # The record as the edge serialized it (every column, JSON-safe): a column the edge
+    # adds later reaches the cloud without a cloud migration.
+    data: Mapped[dict[str, Any]] = mapped_column()
+    source_updated_at: Mapped[datetime | None] = mapped_column(default=None)
+    received_at: Mapped[datetime] = mapped_column()
+    received_from: Mapped[str] = mapped_column(String(100))
+
+
+class CloudOrganization(Replica, Base):
+    """Organization metadata only (name, description, archive time)."""
+
+    __tablename__ = "cloud_organizations"
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class CloudOrder(Replica, Base):
+    __tablename__ = "cloud_orders"
+    factory_id: Mapped[str] = mapped_column(String(ID), index=True)
+    status: Mapped[str] = mapped_column(String(32))
+
+
+class CloudBatch(Replica, Base):
+    __tablename__ = "cloud_batches"
+    order_id: Mapped[str] = mapped_column(String(ID), index=True)
+    status: Mapped[str] = mapped_column(String(32))
+
+
+class CloudTask(Replica, Base):
+    __tablename__ = "cloud_tasks"
+    order_id: Mapped[str] = mapped_column(String(ID), index=True)
+    batch_id: Mapped[str] = mapped_column(String(ID), index=True)
+    status: Mapped[str] = mapped_column(String(32))
+
+
+REPLICA_MODELS: dict[str, type[Replica]] = {
+    "organization": CloudOrganization,
+    "order": CloudOrder,
+    "batch": CloudBatch,
+    "task": CloudTask,
+}
+# The typed columns each kind fills from the record, besides the common ones.
+REPLICA_COLUMNS: dict[str, tuple[str, ...]] = {
+    "organization": ("name",),
+    "order": ("factory_id", "status"),
+    "batch": ("order_id", "status"),
+    "task": ("order_id", "batch_id", "status"),
+}
