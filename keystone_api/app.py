@@ -58,6 +58,7 @@ def _edge_routers(app: FastAPI) -> None:
     from keystone_api.orders.tasks_router import router as tasks_router
     from keystone_api.registry.resources import RESOURCES as REGISTRY
     from keystone_api.robots.router import router as robots_router
+    from keystone_api.sync.router import router as sync_router
 
     for router in [accounts_router, *(build_router(r) for r in [*REGISTRY, *FLEET]),
                    orders_router, tasks_router, callbacks_router, episodes_router, robots_router]:
@@ -65,6 +66,7 @@ def _edge_routers(app: FastAPI) -> None:
     from keystone_api.stats.router import router as stats_router
 
     app.include_router(stats_router, responses=ERROR_RESPONSES)
+    app.include_router(sync_router, responses=ERROR_RESPONSES)
 
 
 def create_app() -> FastAPI:
@@ -86,6 +88,8 @@ def create_app() -> FastAPI:
         _edge_routers(app)
     else:
         from keystone_api.accounts.router import router as accounts_router
+        from keystone_api.cloud.router import router as cloud_router
 
         app.include_router(accounts_router, responses=ERROR_RESPONSES)
+        app.include_router(cloud_router, responses=ERROR_RESPONSES)
     return app

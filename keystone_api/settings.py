@@ -64,6 +64,18 @@ class Settings(BaseSettings):
     cloud_s3_access_key: str | None = None
     cloud_s3_secret_key: SecretStr | None = None
     cloud_bucket: str = "cloud-episodes"
+    # Server-side encryption asked for on every cloud object; "" turns it off explicitly.
+    # An object store that does not apply it fails the sync loudly (sync/transfer.py).
+    cloud_s3_sse: str = "AES256"
+    # Sender: memory is bounded by part size x parts in flight, never by a file's size.
+    sync_part_size_bytes: int = Field(16 * 1024 * 1024, ge=5 * 1024 * 1024)
+    sync_parts_in_flight: int = Field(6, ge=1, le=64)
+    sync_window: int = Field(8, ge=1, le=256)  # episodes claimed and transferred together
+    sync_claim_ttl_s: float = Field(120.0, gt=0)  # a dead sender's claim expires after this
+    sync_backoff_base_s: float = Field(1.0, gt=0)
+    sync_backoff_cap_s: float = Field(30.0, gt=0)  # the specification's cap
+    # The receiver reads a multipart MCAP in full to verify it: allow for that.
+    sync_http_timeout_s: float = Field(300.0, gt=0)
 
     qa_auto_approve_score: float = Field(0.90, ge=0.0, le=1.0)
 

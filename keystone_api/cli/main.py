@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from keystone_api.cli import api_cmd, db_cmd, dev_cmd, token_cmd
+from keystone_api.cli import api_cmd, db_cmd, dev_cmd, sync_cmd, token_cmd
 from keystone_api.preflight import ConfigError
 from keystone_pipelines.validator.cli import app as qa_app
 
@@ -22,6 +22,7 @@ app.command("check")(api_cmd.check)
 app.command("dev")(dev_cmd.dev)
 app.add_typer(qa_app, name="qa")
 app.add_typer(token_cmd.app, name="token")
+app.add_typer(sync_cmd.app, name="sync")
 
 
 def main() -> None:

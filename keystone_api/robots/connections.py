@@ -14,7 +14,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -25,6 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.websockets import WebSocket, WebSocketState
 
 from keystone_api.db.engine import get_sessionmaker
+from keystone_api.errors import DomainError
 from keystone_api.robots.state_stream import EventBroker
 
 log = logging.getLogger("keystone.robots")
@@ -32,6 +33,8 @@ T = TypeVar("T")
 
 # Robot messages are small JSON objects; anything bigger is refused unread by the handlers.
 MAX_FRAME_BYTES = 256 * 1024
+MAX_BACKLOG = 1000  # frames of one socket waiting for the database
+Job = Callable[[], Awaitable[None]]
 SEND_TIMEOUT_S = 10.0
 
 
@@ -65,6 +68,10 @@ class Link:
     state: RecorderState = field(default_factory=RecorderState)
     rejected: int = 0  # frames refused (malformed, oversized, unknown, not this device's)
     closed: bool = False
+    backlog: asyncio.Queue[Job | None] = field(
+        default_factory=lambda: asyncio.Queue(maxsize=MAX_BACKLOG)
+    )
+    worker: asyncio.Task[None] | None = None
 
     @property
     def device_id(self) -> str:
@@ -89,6 +96,32 @@ class Link:
         self.closed = True
         with contextlib.suppress(Exception):  # already closed by the peer
             await self.ws.close(code, reason)
+
+    def defer(self, hub: Hub, job: Job) -> None:
+        """Queue a frame's database work, done in arrival order behind the reading, so that
+        an RPC answer is never stuck behind the state changes before it."""
+        if self.backlog.full():
+            self.refuse(f"more than {MAX_BACKLOG} frames waiting for the database")
+            return
+        self.backlog.put_nowait(job)
+        if self.worker is None:
+            self.worker = hub.spawn(self._drain())
+
+    async def _drain(self) -> None:
+        while (job := await self.backlog.get()) is not None:
+            try:
+                await job()
+            except DomainError as exc:
+                self.refuse(exc.message)
+            except Exception:  # noqa: BLE001 - one failed frame never stops the others
+                log.exception("%s %s: deferred frame failed", self.kind, self.device_id)
+                self.rejected += 1
+
+    async def drained(self) -> None:
+        """Wait for the queued work (the socket is closed: nothing more comes)."""
+        if self.worker is not None:
+            await self.backlog.put(None)
+            await self.worker
 
     def refuse(self, why: str) -> None:
         """A frame is refused: counted and logged, the socket stays open."""

@@ -43,7 +43,9 @@ async def recorder_socket(websocket: WebSocket, device_id: str) -> None:
     await open_link(hub, link)
     hub.spawn(sync_state(hub, link))
     code = await read_loop(hub, link, lambda frame: on_frame(hub, link, frame))
-    if await close_link(hub, link) and code != SERVER_RESTART and not hub.closing.is_set():
+    current = await close_link(hub, link)
+    await link.drained()  # the recorder's last reports count before anything is released
+    if current and code != SERVER_RESTART and not hub.closing.is_set():
         # A recorder that is gone records nothing: its ready / in_progress tasks are free
         # again. (Not when this server stops: the robots keep recording and come back.)
         released = await db_call(task_sync.release_runnable, robot, "recorder disconnected")
@@ -115,9 +117,13 @@ async def on_frame(hub: Hub, link: Link, frame: dict[str, Any]) -> None:
         if task_id is None:
             link.refuse("config_applied without a task_id")
             return
-        status = await db_call(task_sync.task_ready, link.robot, task_id, "config applied")
-        if status is None:
-            link.refuse(f"config_applied for task {task_id!r}, which is not this device's")
+
+        async def ready() -> None:
+            status = await db_call(task_sync.task_ready, link.robot, task_id, "config applied")
+            if status is None:
+                link.refuse(f"config_applied for task {task_id!r}, which is not this device's")
+
+        link.defer(hub, ready)
         return
     current = data.get("current")
     if current not in STATES:
@@ -130,11 +136,23 @@ async def on_frame(hub: Hub, link: Link, frame: dict[str, Any]) -> None:
 async def apply_state(
     hub: Hub, link: Link, current: str, previous: str | None, task_id: Any, source: str
 ) -> None:
-    """Keep the recorder's state (memory and database) and move its task along."""
+    """Keep the recorder's state: in memory at once (the next action reads it), in the
+    database and on its task in order, behind the socket's reading."""
     task_id = task_id if isinstance(task_id, str) and task_id and current in HOLDS_TASK else None
     at = time.time()
     link.state = RecorderState(current, previous, task_id, at)
+    link.defer(hub, lambda: _persist_state(hub, link, current, previous, task_id, at, source))
 
+
+async def _persist_state(
+    hub: Hub,
+    link: Link,
+    current: str,
+    previous: str | None,
+    task_id: str | None,
+    at: float,
+    source: str,
+) -> None:
     def work(session: Any) -> str | None:
         record_recorder_state(session, link.robot.robot_id, current, task_id, at)
         if task_id is None:

@@ -183,9 +183,10 @@ async def request_upload(hub: Hub, task_id: str, robot_id: str | None, reason: s
     if last is not None and time.monotonic() - last < REQUEST_DEDUP_S:
         return False
     hub.recent_requests[task_id] = time.monotonic()
+    # Noted before it is sent: the daemon's answer may come back before a later write.
+    await db_call(uploads.note_request, link.robot, task_id)
     if not await link.send({"type": "upload_request", "task_id": task_id, "priority": 1}):
         return False
-    await db_call(uploads.note_request, link.robot, task_id)
     hub.events.publish("upload", link.robot, task_id=task_id, stage="requested", reason=reason)
     return True
 

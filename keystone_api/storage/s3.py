@@ -28,9 +28,15 @@ def make_s3_client(
     connect_timeout: float = 5,
     read_timeout: float = 60,
     retries: int = 3,
+    sign_payload: bool | None = None,
 ) -> BaseClient:
+    # sign_payload=False: SigV4 without hashing the body, for callers that send their own
+    # x-amz-checksum-sha256 (the store verifies it), which saves a SHA-256 pass per byte.
+    s3_options: dict[str, Any] = {"addressing_style": "path"}
+    if sign_payload is not None:
+        s3_options["payload_signing_enabled"] = sign_payload
     config = Config(
-        s3={"addressing_style": "path"},
+        s3=s3_options,
         signature_version="s3v4",
         max_pool_connections=max_pool_connections,
         connect_timeout=connect_timeout,
@@ -83,10 +89,13 @@ def ensure_bucket(client: BaseClient, bucket: str) -> None:
                 raise
 
 
-def head_or_none(client: BaseClient, bucket: str, key: str) -> dict[str, Any] | None:
-    """HEAD an object; None when it does not exist."""
+def head_or_none(
+    client: BaseClient, bucket: str, key: str, **params: Any
+) -> dict[str, Any] | None:
+    """HEAD an object; None when it does not exist. `params` go to head_object as they are
+    (e.g. ChecksumMode="ENABLED" to get the stored checksum back)."""
     try:
-        return client.head_object(Bucket=bucket, Key=key)  # type: ignore[no-any-return]
+        return client.head_object(Bucket=bucket, Key=key, **params)  # type: ignore[no-any-return]
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return None

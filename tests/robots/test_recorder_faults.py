@@ -19,15 +19,17 @@ async def _ready_station(site: Site, faults: Faults | None = None, target: int =
     return robot, station, token, task["id"]
 
 
+async def _start_recorded(site: Site, task_id: str) -> bool:
+    return (await site.task(task_id))["start_callback"] is not None
+
+
 async def test_recorder_lost_mid_recording_returns_task_to_pending(site: Site) -> None:
     robot, station, token, task_id = await _ready_station(site)
     await site.act(robot, "config", token, task_id=task_id)
     await site.act(robot, "begin", token)
 
-    async def start_recorded() -> bool:  # the start callback may come after the answer
-        return (await site.task(task_id))["start_callback"] is not None
-
-    await site.until(start_recorded, what="start callback")
+    # The start callback may come after the answer (and would move a released task on).
+    await site.until(lambda: _start_recorded(site, task_id), what="start callback")
     await robot.recorder.stop()  # type: ignore[union-attr]  # gone for good
     detail = await site.wait_status(task_id, "pending")
     assert detail["transitions"][-1]["cause"] == "recorder disconnected"
@@ -43,12 +45,15 @@ async def test_recorder_flap_while_recording_converges(site: Site) -> None:
     robot, station, token, task_id = await _ready_station(site)
     await site.act(robot, "config", token, task_id=task_id)
     await site.act(robot, "begin", token)
+    await site.until(lambda: _start_recorded(site, task_id), what="start callback")
     await robot.recorder.drop_connection()  # type: ignore[union-attr]  # it reconnects
 
     async def back_in_progress() -> bool:
         detail = await site.task(task_id)
         steps = [t["to_status"] for t in detail["transitions"]]
-        return "pending" in steps and detail["status"] == "in_progress"
+        state = await site.call("GET", f"/api/v1/recorder/{robot.device_id}/state")
+        live = state["connected"] and state["state"] == "recording"
+        return "pending" in steps and detail["status"] == "in_progress" and live
 
     await site.until(back_in_progress, what="pending, then in_progress again on reconnect")
     await site.act(robot, "finish", token)

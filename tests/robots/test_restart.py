@@ -55,7 +55,7 @@ async def test_server_restart_mid_upload(s3_server, tmp_path: Path) -> None:  # 
         try:
             with api_server(port, log) as base:
                 site = await build_site(Gateway(base, None), http, tmp_path)
-                robot = await site.online_robot(Faults(hold_uploads=hold), status_interval_s=0.5)
+                robot = await site.online_robot(Faults(hold_uploads=hold))
                 station = await site.station(robot)
                 await site.order(target=1)
                 token, task = await site.next_task(station)

@@ -90,7 +90,7 @@ async def test_recording_missing_on_the_robot_fails_the_task(site: Site) -> None
 async def test_reconnecting_daemon_is_acked_from_waiting_ack_task_ids(site: Site) -> None:
     hold = asyncio.Event()
     faults = Faults(hold_uploads=hold)
-    robot, _, _, task_id = await _recorded(site, faults, status_interval_s=0.3)
+    robot, _, _, task_id = await _recorded(site, faults)
     transfer = robot.transfer
     assert transfer is not None
 

@@ -1,0 +1,71 @@
+"""The sync channel's request and response shapes (edge sender -> cloud receiver)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+Sha256 = Annotated[str, StringConstraints(to_lower=True, pattern=r"^[0-9a-fA-F]{64}$")]
+Key = Annotated[str, StringConstraints(min_length=1, max_length=512)]
+RecordId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class In(BaseModel):
+    """Unknown fields are an error, like every Keystone input; but no whitespace stripping:
+    the sidecar and the records must arrive exactly as the edge has them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Checksums(In):
+    mcap: Sha256
+    sidecar: Sha256
+
+
+class ObjectKeys(In):
+    """Keys in the cloud bucket, uploaded before the delivery; under `{factory_id}/`."""
+
+    mcap: Key
+    sidecar: Key
+
+
+class EpisodeDelivery(In):
+    episode_id: RecordId
+    factory_id: RecordId
+    approved_at: AwareDatetime
+    sidecar: dict[str, Any]
+    checksum: Checksums
+    objects: ObjectKeys
+
+
+class EpisodeAccepted(BaseModel):
+    episode_id: str
+    synced_at: datetime
+    verified_by: str = Field(description="s3-checksum (store's full-object SHA-256) or read")
+
+
+class AlreadySynced(BaseModel):
+    """409: the cloud has this episode with the same checksums (the sender counts it synced)."""
+
+    synced_at: datetime
+    episode_id: str
+    error: dict[str, Any]
+
+
+class ReplicaRecord(In):
+    kind: Literal["organization", "order", "batch", "task"]
+    id: RecordId
+    version: int = Field(ge=1)
+    updated_at: AwareDatetime | None = None
+    data: dict[str, Any]
+
+
+class ReplicaBatch(In):
+    records: list[ReplicaRecord] = Field(max_length=500)
+
+
+class ReplicaResult(BaseModel):
+    applied: int = Field(description="Records inserted or moved to a newer version")
+    stale: int = Field(description="Records the cloud already had at this or a newer version")
