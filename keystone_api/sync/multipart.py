@@ -1,0 +1,164 @@
+"""Multipart copy of a large object, resumable after the sender dies (see transfer.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, wait
+from typing import Any
+
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+
+from keystone_api.storage.s3 import head_or_none
+from keystone_api.sync.objects import (
+    CHECKSUM_META,
+    CopyResult,
+    PartBudget,
+    Source,
+    already_in_cloud,
+    b64,
+    check_sse,
+    mismatch,
+    open_source,
+    read_exactly,
+    sse_args,
+)
+
+
+class MultipartCopy:
+    def __init__(
+        self,
+        edge: BaseClient,
+        cloud: BaseClient,
+        src: Source,
+        bucket: str,
+        key: str,
+        budget: PartBudget,
+        part_size: int,
+        sse: str,
+        on_progress: Callable[[int], None],
+    ) -> None:
+        self.edge, self.cloud, self.src = edge, cloud, src
+        self.bucket, self.key, self.budget = bucket, key, budget
+        self.part_size, self.sse, self.on_progress = part_size, sse, on_progress
+        self.transferred = 0
+        self._lock = threading.Lock()
+
+    def _existing_parts(self, upload_id: str) -> dict[int, dict[str, Any]] | None:
+        """Parts already uploaded, or None when the upload is gone (completed or aborted)."""
+        parts: dict[int, dict[str, Any]] = {}
+        marker = 0
+        while True:
+            try:
+                page = self.cloud.list_parts(
+                    Bucket=self.bucket, Key=self.key, UploadId=upload_id, PartNumberMarker=marker
+                )
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in ("NoSuchUpload", "404"):
+                    return None
+                raise
+            for p in page.get("Parts", []):
+                parts[int(p["PartNumber"])] = p
+            if not page.get("IsTruncated"):
+                return parts
+            marker = int(page["NextPartNumberMarker"])
+
+    def run(
+        self, upload_id: str | None, content_type: str, on_upload_id: Callable[[str | None], None]
+    ) -> CopyResult:
+        existing = self._existing_parts(upload_id) if upload_id else None
+        if upload_id is None or existing is None:
+            upload_id = self.cloud.create_multipart_upload(
+                Bucket=self.bucket,
+                Key=self.key,
+                ChecksumAlgorithm="SHA256",
+                Metadata={CHECKSUM_META: self.src.sha256},
+                ContentType=content_type,
+                **sse_args(self.sse),
+            )["UploadId"]
+            existing = {}
+            on_upload_id(upload_id)  # persisted before the first part goes
+        parts, full = self._send_parts(upload_id, existing)
+        if full != self.src.sha256:
+            self.cloud.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=upload_id)
+            on_upload_id(None)
+            raise mismatch(self.src, full)
+        self._complete(upload_id, parts)
+        head = head_or_none(self.cloud, self.bucket, self.key) or {}
+        check_sse(head, self.sse, self.key)
+        return CopyResult(self.src.sha256, self.src.size, self.transferred, multipart=True)
+
+    def _send_parts(
+        self, upload_id: str, existing: dict[int, dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], str]:
+        body = open_source(self.edge, self.src)
+        full = hashlib.sha256()
+        futures: list[Future[dict[str, Any]]] = []
+        count = math.ceil(self.src.size / self.part_size)
+        try:
+            for number in range(1, count + 1):
+                length = min(self.part_size, self.src.size - (number - 1) * self.part_size)
+                self.budget.acquire()  # before reading: bounds the bytes held
+                try:
+                    data = read_exactly(body, length)
+                except BaseException:
+                    self.budget.release()
+                    raise
+                full.update(data)
+                futures.append(
+                    self.budget.pool.submit(
+                        self._part, upload_id, number, data, existing.get(number)
+                    )
+                )
+                if any(f.done() and f.exception() for f in futures):
+                    break
+        except BaseException:
+            wait(futures)  # no part of this attempt may still be in flight when it returns
+            raise
+        finally:
+            body.close()
+        parts = [f.result() for f in futures]  # raises the first part's error
+        return parts, full.hexdigest()
+
+    def _part(
+        self, upload_id: str, number: int, data: bytes, have: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        try:
+            checksum = b64(hashlib.sha256(data).digest())
+            if have is not None and int(have.get("Size", -1)) == len(data):
+                etag = have["ETag"]  # resumed: already there, hashed only
+            else:
+                etag = self.cloud.upload_part(
+                    Bucket=self.bucket,
+                    Key=self.key,
+                    UploadId=upload_id,
+                    PartNumber=number,
+                    Body=data,
+                    ChecksumSHA256=checksum,
+                )["ETag"]
+                with self._lock:
+                    self.transferred += len(data)
+            self.on_progress(len(data))
+            return {"PartNumber": number, "ETag": etag, "ChecksumSHA256": checksum}
+        finally:
+            self.budget.release()
+
+    def _complete(self, upload_id: str, parts: list[dict[str, Any]]) -> None:
+        try:
+            self.cloud.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=self.key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": parts},
+            )
+        except ClientError as exc:
+            # A sender that died after completing leaves an id that no longer exists; the
+            # object is then there, whole, under its content-addressed key.
+            code = exc.response.get("Error", {}).get("Code")
+            if code != "NoSuchUpload" or not already_in_cloud(
+                self.cloud, self.bucket, self.key, self.src, self.sse
+            ):
+                raise
