@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from keystone_api.accounts.principal import Principal
@@ -33,15 +33,21 @@ def _owned_task(session: Session, principal: Principal, task_id: str, device_id:
     ).scalar_one_or_none()
     if task is None:
         raise NotFound(f"task '{task_id}' not found")
-    ws = session.get(Workstation, task.workstation_id)
-    if ws is None or not principal.sees_factory(ws.factory_id):
+    # One statement for the owner facts (factory, robot, its device id): callbacks are the
+    # hottest path of the API.
+    owner = session.execute(
+        select(Workstation.factory_id, Robot.id, Robot.device_id)
+        .select_from(Workstation)
+        .outerjoin(Robot, Robot.id == func.coalesce(task.robot_id, Workstation.robot_id))
+        .where(Workstation.id == task.workstation_id)
+    ).first()
+    if owner is None or not principal.sees_factory(owner[0]):
         raise NotFound(f"task '{task_id}' not found")
-    robot_id = task.robot_id or ws.robot_id
-    robot = session.get(Robot, robot_id) if robot_id else None
-    if robot is None or robot.device_id != device_id:
+    _, robot_id, robot_device = owner
+    if robot_id is None or robot_device != device_id:
         raise Forbidden(f"task '{task_id}' is not assigned to device '{device_id}'")
     if task.robot_id is None:
-        task.robot_id = robot.id
+        task.robot_id = robot_id
     return task
 
 

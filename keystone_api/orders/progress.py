@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from keystone_api.db.base import utcnow
@@ -20,6 +20,7 @@ from keystone_api.orders.scheduling import top_up
 FINISHED = (TaskStatus.uploading, TaskStatus.completed)
 TERMINAL = (TaskStatus.completed, TaskStatus.cancelled, TaskStatus.failed)
 OPEN_BATCH = (BatchStatus.pending, BatchStatus.active)
+RECORDING = (TaskStatus.pending, TaskStatus.ready, TaskStatus.in_progress)
 
 
 def refresh_batch(session: Session, batch: Batch) -> None:
@@ -101,18 +102,32 @@ def refresh_order(session: Session, order: Order, actor: str = "system") -> None
 
 
 def after_task_change(session: Session, task: Task) -> None:
-    batch = session.get(Batch, task.batch_id)
-    if batch is not None:
-        refresh_batch(session, batch)
-    refresh_workstation(session, task.workstation_id)
+    """Let the task's batch and workstation follow it. On the hot paths (callbacks) this
+    costs one statement: counting a batch's tasks is only needed when a task ends."""
+    if task.status in TERMINAL:
+        batch = session.get(Batch, task.batch_id)
+        if batch is not None:
+            refresh_batch(session, batch)
+    elif task.status in FINISHED:
+        # The batch becomes active with its first finished task (a no-op if it is already).
+        session.execute(
+            update(Batch)
+            .where(Batch.id == task.batch_id, Batch.status == BatchStatus.pending)
+            .values(status=BatchStatus.active, activated_at=utcnow(), version=Batch.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+    refresh_workstation(session, task.workstation_id, task)
 
 
-def refresh_workstation(session: Session, workstation_id: str) -> None:
+def refresh_workstation(session: Session, workstation_id: str, task: Task | None = None) -> None:
     """`recording` while the station has an assigned open task, else back to `idle`."""
     from keystone_api.fleet.models import Workstation, WorkstationStatus
 
     ws = session.get(Workstation, workstation_id)
     if ws is None or ws.status not in (WorkstationStatus.idle, WorkstationStatus.recording):
+        return
+    if task is not None and task.assigned_at is not None and task.status in RECORDING:
+        ws.status = WorkstationStatus.recording  # this task is open: no need to count
         return
     busy = session.execute(
         select(func.count())
