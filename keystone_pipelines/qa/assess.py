@@ -23,6 +23,8 @@ log = logging.getLogger("keystone.qa")
 
 # Below this size a full re-hash (tier 4) costs less than a second: always verify it.
 FULL_HASH_BELOW_BYTES = 64 * 1024 * 1024
+# Frames per camera kept for a flagged episode's contact sheet (decoded at 1/4 size).
+THUMBNAILS = 6
 SUMMARY_KEYS = (
     "tiers",
     "bytes_read",
@@ -86,7 +88,12 @@ def validate_episode(session: Session, s3: Any, episode: Episode) -> tuple[QaOut
         integrity: Any = True if src.size < FULL_HASH_BELOW_BYTES else "auto"
         cpu = time.thread_time()
         result = validate(
-            src, spec, stored_sha256=stored, sidecar=episode.sidecar, integrity=integrity
+            src,
+            spec,
+            stored_sha256=stored,
+            sidecar=episode.sidecar,
+            integrity=integrity,
+            thumbnails=THUMBNAILS,
         )
         cpu = time.thread_time() - cpu
     finally:

@@ -53,7 +53,14 @@ def timeline_png(result: Any) -> bytes:
         cv2.rectangle(
             img, (x(stats["first_ns"]), y + 4), (x(stats["last_ns"]), y + 18), (120, 170, 60), -1
         )
-        for gap in (g for g in gaps if g.get("topic") == topic):
+        over = (
+            g
+            for g in gaps
+            if g.get("topic") == topic
+            and g.get("limit_s") is not None
+            and g["gap_s"] > g["limit_s"]
+        )
+        for gap in over:  # only gaps over the spec's limit are marked
             start = t0 + gap["at_s"] * 1e9
             cv2.rectangle(
                 img,
@@ -72,14 +79,16 @@ def contact_sheet_jpg(result: Any) -> bytes | None:
     if not frames:
         return None
     rows: list[np.ndarray] = []
-    for topic, items in sorted(frames.items()):
+    t0 = result.start_ns or 0
+    for topic, unsorted in sorted(frames.items()):
+        items = sorted(unsorted, key=lambda f: f.get("log_time", 0))
         label = np.full((22, THUMB_W * PER_ROW, 3), 255, np.uint8)
         _put(label, topic, (4, 16))
         rows.append(label)
         for start in range(0, len(items), PER_ROW):
             strip = np.full((THUMB_H, THUMB_W * PER_ROW, 3), 40, np.uint8)
             for j, frame in enumerate(items[start : start + PER_ROW]):
-                tile = _tile(frame)
+                tile = _tile(frame, t0)
                 strip[:, j * THUMB_W : (j + 1) * THUMB_W] = tile
             rows.append(strip)
     ok, jpg = cv2.imencode(".jpg", np.vstack(rows), [cv2.IMWRITE_JPEG_QUALITY, 80])
@@ -87,7 +96,7 @@ def contact_sheet_jpg(result: Any) -> bytes | None:
     return jpg.tobytes()
 
 
-def _tile(frame: Any) -> np.ndarray:
+def _tile(frame: Any, t0: int) -> np.ndarray:
     """One thumbnail: the decoded picture, or a red tile saying why it failed."""
     image, error, log_time = frame.get("image"), frame.get("error"), frame.get("log_time", 0)
     tile = np.full((THUMB_H, THUMB_W, 3), 60, np.uint8)
@@ -98,7 +107,7 @@ def _tile(frame: Any) -> np.ndarray:
     if error:
         cv2.rectangle(tile, (0, 0), (THUMB_W - 1, THUMB_H - 1), (0, 0, 220), 4)
         _put(tile, error[:28], (6, THUMB_H - 10), (0, 0, 255), 0.4)
-    _put(tile, f"{log_time / 1e9:.1f}", (6, 16), (255, 255, 255), 0.4)
+    _put(tile, f"{(log_time - t0) / 1e9:.1f} s", (6, 16), (255, 255, 255), 0.4)
     return tile
 
 

@@ -47,6 +47,7 @@ def validate(
     integrity: Integrity = True,
     s3_client: Any = None,
     max_chunk_bytes: int = DEFAULT_MAX_CHUNK,
+    thumbnails: int = 0,
 ) -> ValidationResult:
     """Validate one recording: a local path, an s3://bucket/key URL or an open Source.
 
@@ -57,6 +58,8 @@ def validate(
     integrity: True runs tier 4 (one streaming read: SHA-256 + every chunk CRC); False
         skips it; "auto" runs it only when an expected SHA-256 has no stored one to
         compare with.
+    thumbnails: keep that many small decoded frames per camera topic, spread over the
+        recording, in `result.frames` (the inspector's contact sheet); 0 keeps none.
     Raises SourceError when the object cannot be opened or read (missing, I/O or network
     failure: worth a retry); any content, however broken, yields a result.
     """
@@ -69,7 +72,9 @@ def validate(
     own = not isinstance(target, Source)
     src = open_source(target, s3_client) if not isinstance(target, Source) else target
     try:
-        return _run(src, spec, expected_sha256, stored_sha256, doc, integrity, max_chunk_bytes)
+        return _run(
+            src, spec, expected_sha256, stored_sha256, doc, integrity, max_chunk_bytes, thumbnails
+        )
     finally:
         if own:
             src.close()
@@ -124,6 +129,7 @@ def _run(
     sidecar: Any,
     integrity: Integrity,
     max_chunk: int,
+    thumbnails: int = 0,
 ) -> ValidationResult:
     started = time.perf_counter()
     tiers: list[str] = []
@@ -156,7 +162,7 @@ def _run(
             by_tier["linear_scan"] = src.bytes_read - mark
         sampler = None
         if mm is not None and spec.image_sample > 0 and image_channels(info, spec):
-            sampler = FrameSampler(info, mm, spec, max_chunk)
+            sampler = FrameSampler(info, mm, spec, max_chunk, thumbnails)
         if run4 and stream is None:
             # Tier 3 rides on tier 4's stream: the sampled chunks are decoded as they pass.
             stream = stream_pass(
@@ -185,6 +191,7 @@ def _run(
     )
     result.bytes_read = src.bytes_read - start_bytes
     result.elapsed_s = time.perf_counter() - started
+    result.frames = sample.frames if sample is not None else {}
     return result
 
 

@@ -48,6 +48,8 @@ class ValidationResult:
     sha256: str | None = None  # computed by tier 4, when it ran
     findings: list[dict[str, str]] = field(default_factory=list)
     elapsed_s: float = 0.0
+    # topic -> kept thumbnails (see validate(thumbnails=...)); pictures, not in to_dict().
+    frames: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
 
     @property
     def duration_s(self) -> float:

@@ -98,8 +98,14 @@ def test_sensor_registers_and_the_hour_run_decides(
     # Evidence pictures next to the flagged recording.
     evidence = episodes[corrupt["id"]].evidence_keys
     assert evidence and all(k.startswith(corrupt_key.mcap_key.rsplit(".", 1)[0]) for k in evidence)
-    body = s3.get_object(Bucket=episodes[corrupt["id"]].bucket, Key=evidence[0])["Body"].read()
-    assert body[:4] == b"\x89PNG"
+    names = {k.rsplit("/", 1)[-1]: k for k in evidence}
+    assert set(names) == {"timeline.png", "contact_sheet.jpg"}
+    bucket = episodes[corrupt["id"]].bucket
+    timeline = s3.get_object(Bucket=bucket, Key=names["timeline.png"])["Body"].read()
+    assert timeline[:4] == b"\x89PNG"
+    sheet = s3.get_object(Bucket=bucket, Key=names["contact_sheet.jpg"])["Body"].read()
+    assert sheet[:2] == b"\xff\xd8"
+    assert not episodes[good["id"]].evidence_keys  # only flagged episodes get pictures
 
     # The hour's materializations and checks agree with MySQL.
     with get_sessionmaker()() as session:

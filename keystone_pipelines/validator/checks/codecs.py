@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import struct
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from keystone_pipelines.validator.records import FormatError
 
@@ -218,3 +218,24 @@ def check_frame(img: ImageMsg) -> str | None:
     if decoded is None or decoded.size == 0:
         return f"does not decode ({img.fmt or 'unknown format'}, {len(data)} bytes)"
     return None
+
+
+def thumbnail(img: ImageMsg, width: int = 192) -> Any:
+    """A small BGR picture of a good frame for the inspector's contact sheet (None if the
+    encoding has no simple picture); decoded at reduced size, so it is cheap."""
+    import cv2
+    import numpy as np
+
+    if img.kind == "compressed":
+        picture = cv2.imdecode(np.frombuffer(bytes(img.data), np.uint8), cv2.IMREAD_REDUCED_COLOR_4)
+    else:
+        channels = {"bgr8": 3, "rgb8": 3, "mono8": 1, "8UC1": 1, "8UC3": 3}.get(img.fmt)
+        if channels is None or img.step != img.width * channels:
+            return None
+        picture = np.frombuffer(bytes(img.data), np.uint8).reshape(img.height, img.width, channels)
+        if img.fmt == "rgb8":
+            picture = picture[:, :, ::-1]
+    if picture is None or picture.size == 0:
+        return None
+    scale = width / picture.shape[1]
+    return cv2.resize(picture, (width, max(1, int(picture.shape[0] * scale))))

@@ -4,6 +4,7 @@ the sample, see sample.py), per camera topic, against the spec's tolerance."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from keystone_pipelines.validator.result import CheckResult
 from keystone_pipelines.validator.score import make_check
@@ -17,6 +18,9 @@ class FrameSample:
     failures: list[tuple[str, int, str]] = field(default_factory=list)  # topic, log_time, why
     chunks_read: int = 0
     bytes_read: int = 0
+    # topic -> [{"log_time", "image" (small BGR array or None), "error"}], spread over the
+    # recording: the inspector's contact sheet (only when thumbnails were asked for).
+    frames: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def image_check(spec: QaSpec, sample: FrameSample | None, readable: bool) -> CheckResult:

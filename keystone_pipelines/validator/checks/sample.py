@@ -11,7 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from keystone_pipelines.validator.checks.codecs import IMAGE_SCHEMAS, check_frame, extract
+from keystone_pipelines.validator.checks.codecs import (
+    IMAGE_SCHEMAS,
+    ImageMsg,
+    check_frame,
+    extract,
+    thumbnail,
+)
 from keystone_pipelines.validator.checks.images import FrameSample
 from keystone_pipelines.validator.reader.chunks import DEFAULT_MAX_CHUNK, ChunkError, open_chunk
 from keystone_pipelines.validator.reader.model import FileInfo, MessageMap
@@ -48,9 +54,16 @@ class FrameSampler:
     missing itself (`finish`)."""
 
     def __init__(
-        self, info: FileInfo, mm: MessageMap, spec: QaSpec, max_chunk: int = DEFAULT_MAX_CHUNK
+        self,
+        info: FileInfo,
+        mm: MessageMap,
+        spec: QaSpec,
+        max_chunk: int = DEFAULT_MAX_CHUNK,
+        thumbnails: int = 0,
     ) -> None:
         self.info, self.mm, self.max_chunk = info, mm, max_chunk
+        self.thumbnails = thumbnails
+        self.keep: set[tuple[int, int]] = set()  # (record or chunk offset, offset within)
         self.channels = image_channels(info, spec)
         self.result = FrameSample(topics=sorted(set(self.channels.values())))
         self.chunks: dict[int, dict[int, list[int]]] = {}  # chunk file offset -> cid -> offs
@@ -77,14 +90,20 @@ class FrameSampler:
                 picked = [holders[j] for j in _spread(len(holders), k)]
                 offsets = np.concatenate([c.by_channel[cid][:, 1] for c in picked])
                 owners = np.concatenate([np.full(len(c.by_channel[cid]), c.offset) for c in picked])
-                for j in _spread(len(offsets), per_topic):
+                chosen = _spread(len(offsets), per_topic)
+                for j in chosen:
                     per_chunk = self.chunks.setdefault(int(owners[j]), {})
                     per_chunk.setdefault(cid, []).append(int(offsets[j]))
+                for j in (chosen[i] for i in _spread(len(chosen), self.thumbnails)):
+                    self.keep.add((int(owners[j]), int(offsets[j])))
             rows = mm.loose.get(cid)
             if rows is not None and len(rows):
-                for j in _spread(len(rows), per_topic):
+                chosen = _spread(len(rows), per_topic)
+                for j in chosen:
                     t, off, n = (int(x) for x in rows[j])
                     self.loose.append((cid, t, off, n))
+                for j in (chosen[i] for i in _spread(len(chosen), self.thumbnails)):
+                    self.keep.add((int(rows[j][1]), 0))
 
     @property
     def wanted(self) -> set[int]:
@@ -165,5 +184,19 @@ class FrameSampler:
         try:
             img = extract(self.info.schema_name(cid), ch.message_encoding, body[22:])
         except (FormatError, UnicodeDecodeError, ValueError) as exc:
+            self._thumbnail(cid, at, off, log_time, None, f"does not parse: {exc}")
             return log_time, f"message does not parse: {exc}"
-        return log_time, check_frame(img)
+        why = check_frame(img)
+        self._thumbnail(cid, at, off, log_time, img, why)
+        return log_time, why
+
+    def _thumbnail(
+        self, cid: int, at: int, off: int, log_time: int, img: ImageMsg | None, why: str | None
+    ) -> None:
+        if (at, off) not in self.keep:
+            return
+        picture = thumbnail(img) if img is not None and why is None else None
+        with self._lock:
+            self.result.frames.setdefault(self.channels[cid], []).append(
+                {"log_time": log_time, "image": picture, "error": why}
+            )
