@@ -66,6 +66,9 @@ def _edge_routers(app: FastAPI) -> None:
     from keystone_api.stats.router import router as stats_router
 
     app.include_router(stats_router, responses=ERROR_RESPONSES)
+    from keystone_api.dashboard.router import mount_dashboard
+
+    mount_dashboard(app)
     app.include_router(sync_router, responses=ERROR_RESPONSES)
 
 

@@ -1,6 +1,6 @@
 """Fixtures of the dashboard tests: one seeded factory per test session (seeding through
 the API costs seconds; the tests that read it never change it; tests that decide episodes
-build their own world)."""
+build their own world), and a real headless Chromium driven by playwright."""
 
 from __future__ import annotations
 
@@ -12,6 +12,19 @@ import pytest
 
 from tests.api.world import World, build_world
 from tests.dashboard.seed import Production, seed_production
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package (.ci/run installs it)
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
 
 @pytest.fixture(scope="session")
 def seeded_client(live_api: str) -> Iterator[httpx.Client]:
@@ -34,3 +47,15 @@ def seeded_world(seeded_client: httpx.Client) -> World:
 @pytest.fixture(scope="session")
 def production(seeded_world: World, seeded_s3: Any) -> Production:
     return seed_production(seeded_world, seeded_s3)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()

@@ -1,0 +1,92 @@
+"""The quality dashboard's pages: static HTML + JS + CSS served by the API itself (no build
+step, no CDN: factory networks are often offline). The pages hold no data; their scripts
+call the JSON API with a bearer token (a login kept in sessionStorage, or a display token
+in the URL of a floor screen).
+
+Routes are left out of the OpenAPI document: they are pages, not API.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from keystone_api.accounts.tokens import decode
+from keystone_api.errors import Unauthorized
+from keystone_api.settings import get_settings
+
+STATIC = Path(__file__).parent / "static"
+router = APIRouter(include_in_schema=False)
+
+
+def _headers() -> dict[str, str]:
+    settings = get_settings()
+    parts = urlsplit(settings.s3_endpoint_url)
+    s3_origin = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
+    return {
+        # Scripts and styles from this server only; evidence pictures come from the object
+        # store's presigned URLs, so its origin is allowed for images.
+        "Content-Security-Policy": (
+            "default-src 'self'; script-src 'self'; style-src 'self'; "
+            f"img-src 'self' data: blob: {s3_origin}; connect-src 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+        ),
+        # The display URL carries its token: never send it on to another site.
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+    }
+
+
+def _page(name: str) -> FileResponse:
+    return FileResponse(STATIC / name, media_type="text/html", headers=_headers())
+
+
+def _refusal(status: int, message: str) -> HTMLResponse:
+    body = (STATIC / "refused.html").read_text().replace("{{message}}", html.escape(message))
+    return HTMLResponse(body, status_code=status, headers=_headers())
+
+
+@router.get("/dashboard")
+def dashboard_page() -> Response:
+    return _page("index.html")
+
+
+@router.get("/dashboard/")
+def dashboard_slash() -> Response:
+    return RedirectResponse("/dashboard", status_code=307)
+
+
+@router.get("/dashboard/inspection")
+def inspection_page() -> Response:
+    return _page("inspection.html")
+
+
+@router.get("/dashboard/episodes/{episode_id}")
+def episode_page(episode_id: str) -> Response:
+    return _page("episode.html")
+
+
+@router.get("/dashboard/display")
+def display_page(request: Request, token: str | None = None) -> Response:
+    """The floor screen: refused (401) without a valid display token, so a screen left on
+    a bare URL shows why instead of an empty board."""
+    if not token:
+        return _refusal(401, "This screen needs a display token: /dashboard/display?token=...")
+    try:
+        claims = decode(get_settings(), token)
+    except Unauthorized as exc:
+        return _refusal(401, f"The display token was refused ({exc.message}).")
+    if claims.kind != "display":
+        return _refusal(403, "Open this screen with a display token, not a personal one.")
+    return _page("display.html")
+
+
+def mount_dashboard(app: FastAPI) -> None:
+    app.include_router(router)
+    app.mount("/dashboard/static", StaticFiles(directory=STATIC), name="dashboard-static")

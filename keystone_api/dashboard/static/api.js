@@ -1,0 +1,171 @@
+// Shared by every dashboard page: the bearer token, calls to the JSON API, the login
+// form, DOM building and number formatting. No framework: the pages stay buildless.
+"use strict";
+
+const KS = (() => {
+  const KEY = "keystone.token";
+  const urlToken = new URLSearchParams(location.search).get("token");
+
+  // A display screen carries its token in the URL; people log in and keep it per tab.
+  function token() { return urlToken || sessionStorage.getItem(KEY); }
+
+  class ApiError extends Error {
+    constructor(status, body) {
+      super((body && body.error && body.error.message) || `HTTP ${status}`);
+      this.status = status;
+      this.body = body;
+    }
+  }
+
+  async function api(path, options = {}) {
+    const headers = Object.assign({ Accept: "application/json" }, options.headers || {});
+    const t = token();
+    if (t) headers.Authorization = `Bearer ${t}`;
+    if (options.json !== undefined) {
+      headers["Content-Type"] = "application/json";
+      options = Object.assign({}, options, { body: JSON.stringify(options.json) });
+    }
+    const response = await fetch(path, Object.assign({}, options, { headers }));
+    if (options.raw) {
+      if (!response.ok) throw new ApiError(response.status, null);
+      return response;
+    }
+    const body = response.status === 204 ? null : await response.json().catch(() => null);
+    if (response.status === 401 && !urlToken) {
+      sessionStorage.removeItem(KEY);
+      showLogin("Your session has ended; please log in again.");
+    }
+    if (!response.ok) throw new ApiError(response.status, body);
+    return body;
+  }
+
+  function query(params) {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") q.set(k, v);
+    const s = q.toString();
+    return s ? `?${s}` : "";
+  }
+
+  // el("div", {class: "card", onclick: fn}, "text", childNode, ...): text is never parsed as
+  // HTML, so names typed by people cannot inject markup.
+  function el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else if (k === "dataset") Object.assign(node.dataset, v);
+      else node.setAttribute(k, v === true ? "" : v);
+    }
+    for (const c of children.flat(Infinity)) if (c !== null && c !== undefined && c !== false) {
+      node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return node;
+  }
+
+  function fill(target, ...children) {
+    const node = typeof target === "string" ? document.getElementById(target) : target;
+    node.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined));
+    return node;
+  }
+
+  const fmt = {
+    pct: (x, digits = 1) => (x === null || x === undefined ? "—" : `${(x * 100).toFixed(digits)} %`),
+    num: (x, digits = 0) => (x === null || x === undefined ? "—"
+      : Number(x).toLocaleString(undefined, { maximumFractionDigits: digits, minimumFractionDigits: digits })),
+    bytes(n) {
+      if (n === null || n === undefined) return "—";
+      const units = ["B", "KB", "MB", "GB", "TB", "PB"];
+      let i = 0;
+      while (n >= 1000 && i < units.length - 1) { n /= 1000; i += 1; }
+      return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
+    },
+    seconds(s) {
+      if (s === null || s === undefined) return "—";
+      if (s < 90) return `${Math.round(s)} s`;
+      if (s < 5400) return `${Math.round(s / 60)} min`;
+      return `${(s / 3600).toFixed(1)} h`;
+    },
+    time: (iso) => (iso ? new Date(iso).toLocaleString() : "—"),
+    short: (id) => (id ? String(id).slice(-8) : "—"),
+    // A change against the previous period: relative for counts, points for rates.
+    change(x, isRate) {
+      if (x === null || x === undefined) return { text: "", cls: "flat" };
+      const v = isRate ? `${(x * 100).toFixed(1)} pt` : `${(x * 100).toFixed(0)} %`;
+      return { text: `${x > 0 ? "▲ +" : x < 0 ? "▼ " : "= "}${v}`, cls: x > 0 ? "up" : x < 0 ? "down" : "flat" };
+    },
+  };
+
+  let loginResolve = null;
+
+  function showLogin(message) {
+    let dialog = document.getElementById("login");
+    if (!dialog) {
+      dialog = el("div", { id: "login", class: "overlay" },
+        el("form", { class: "login-form", id: "login-form" },
+          el("h2", {}, "Keystone"),
+          el("p", { class: "muted", id: "login-message" }, ""),
+          el("label", {}, "Username", el("input", { name: "username", autocomplete: "username", required: true })),
+          el("label", {}, "Password", el("input", { name: "password", type: "password", autocomplete: "current-password", required: true })),
+          el("button", { type: "submit", class: "primary" }, "Log in"),
+          el("p", { class: "error", id: "login-error", role: "alert" }, "")));
+      document.body.append(dialog);
+      dialog.querySelector("form").addEventListener("submit", onLogin);
+    }
+    document.getElementById("login-message").textContent = message || "Log in to continue.";
+    dialog.hidden = false;
+    dialog.querySelector("input[name=username]").focus();
+  }
+
+  async function onLogin(event) {
+    event.preventDefault();
+    const form = event.target;
+    const error = document.getElementById("login-error");
+    error.textContent = "";
+    try {
+      const body = await api("/api/v1/auth/login", {
+        method: "POST", json: { username: form.username.value, password: form.password.value },
+      });
+      sessionStorage.setItem(KEY, body.access_token);
+      document.getElementById("login").hidden = true;
+      form.password.value = "";
+      const me = await api("/api/v1/auth/me");
+      if (loginResolve) loginResolve(me);
+    } catch (e) {
+      error.textContent = e.message;
+    }
+  }
+
+  // Resolves with /auth/me once the page has a working token (asking for a login if not).
+  async function session() {
+    if (token()) {
+      try { return await api("/api/v1/auth/me"); } catch (e) { if (e.status !== 401) throw e; }
+    }
+    return new Promise((resolve) => { loginResolve = resolve; showLogin(); });
+  }
+
+  function logout() { sessionStorage.removeItem(KEY); location.reload(); }
+
+  function userBadge(me) {
+    return el("span", { class: "user" }, `${me.name} · ${me.role}`,
+      urlToken ? null : el("button", { class: "link", onclick: logout }, "Log out"));
+  }
+
+  // A CSV link must carry the bearer token, so it downloads through fetch and a blob.
+  async function download(path, filename) {
+    const response = await api(path, { raw: true, headers: { Accept: "text/csv" } });
+    const url = URL.createObjectURL(await response.blob());
+    const a = el("a", { href: url, download: filename });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  }
+
+  function toast(message, kind = "ok") {
+    const node = el("div", { class: `toast ${kind}`, role: "status" }, message);
+    document.body.append(node);
+    setTimeout(() => node.remove(), 4000);
+  }
+
+  return { api, query, el, fill, fmt, session, userBadge, download, toast, token, ApiError };
+})();
