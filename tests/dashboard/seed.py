@@ -135,31 +135,7 @@ def flagged_with_evidence(w: World, s3: Any, tmp: Path, station: int = 0) -> dic
             .values(qa_claim_token=token, qa_claimed_until=datetime.now(UTC) + timedelta(minutes=5))
         )
     result = assess(sessions, s3, get_settings(), episode["id"], token, "dagster:test")
-    assert result.status == "needs_inspection" and result.evidence, result
-    if not any(k.endswith("contact_sheet.jpg") for k in result.evidence):
-        add_contact_sheet(s3, episode["id"])
+    names = sorted(key.rsplit("/", 1)[-1] for key in result.evidence)
+    assert result.status == "needs_inspection", result
+    assert names == ["contact_sheet.jpg", "timeline.png"], result
     return episode
-
-
-def add_contact_sheet(s3: Any, episode_id: str) -> None:
-    """The QA's contact sheet needs thumbnails the validator does not keep yet: draw one
-    with the pipeline's own renderer (a good and a failed frame) and store it where QA
-    would, so the inspection page is tested with both pictures."""
-    from types import SimpleNamespace
-
-    import numpy as np
-
-    from keystone_api.storage.layout import evidence_prefix
-    from keystone_pipelines.qa.evidence import contact_sheet_jpg
-
-    frames = [
-        {"image": np.full((120, 160, 3), 128, np.uint8), "error": None, "log_time": 1e9},
-        {"image": None, "error": "corrupt JPEG data", "log_time": 2e9},
-    ]
-    body = contact_sheet_jpg(SimpleNamespace(frames={"/camera_head/image_raw/compressed": frames}))
-    with get_sessionmaker().begin() as session:
-        ep = session.get(Episode, episode_id)
-        assert ep is not None and body is not None
-        key = evidence_prefix(ep.mcap_key) + "contact_sheet.jpg"
-        s3.put_object(Bucket=ep.bucket, Key=key, Body=body, ContentType="image/jpeg")
-        ep.evidence_keys = [*ep.evidence_keys, key]
