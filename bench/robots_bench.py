@@ -282,6 +282,7 @@ def main() -> None:
     parser.add_argument("--record-s", type=float, default=5.0)
     args = parser.parse_args()
     out = REPO / "bench" / "out"
+    (out / "robots-api.log").unlink(missing_ok=True)
     with fresh_mysql_database("ks_bench_robots") as db_url, tempfile.TemporaryDirectory() as tmp:
         migrate.upgrade(db_url)
         s3 = SeaweedServer(Path(tmp) / "s3").start()

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -66,6 +67,8 @@ class Link:
     send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     pending: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
     state: RecorderState = field(default_factory=RecorderState)
+    # What this socket last wrote to the database, so that repeats are not written again.
+    persisted: Any = None
     rejected: int = 0  # frames refused (malformed, oversized, unknown, not this device's)
     closed: bool = False
     backlog: asyncio.Queue[Job | None] = field(
@@ -163,6 +166,7 @@ class Hub:
         self.recent_verifies: dict[str, float] = {}
         self.acked: dict[str, float] = {}  # task id -> when ACKed (re-ACK without the DB)
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.connection_locks: dict[tuple[str, str], asyncio.Lock] = {}
         self.closing = asyncio.Event()  # the server is stopping (set from its signal handler)
 
     def links(self, kind: str) -> dict[str, Link]:
@@ -218,18 +222,30 @@ class Hub:
 
 
 DB_ATTEMPTS = 3
+SLOW_DB_S = float(os.environ.get("KEYSTONE_SLOW_DB_S", "1.0"))  # logged when slower
 
 
 async def db_call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run `fn(session, *args, **kwargs)` in a worker thread in its own transaction (committed
     here: services only flush). Deadlocks and concurrent version bumps are retried."""
 
+    queued = time.monotonic()
+
     def work() -> T:
+        started = time.monotonic()
         for attempt in range(DB_ATTEMPTS):
             session: Session = get_sessionmaker()()
             try:
                 result = fn(session, *args, **kwargs)
                 session.commit()
+                done = time.monotonic()
+                if done - queued > SLOW_DB_S:
+                    log.warning(
+                        "slow database work %s: %.0f ms waiting for a thread, %.0f ms running",
+                        getattr(fn, "__qualname__", fn),
+                        (started - queued) * 1000,
+                        (done - started) * 1000,
+                    )
                 return result
             except (StaleDataError, OperationalError) as exc:
                 session.rollback()

@@ -18,7 +18,7 @@ from keystone_api.robots.connections import Hub, Link, RecorderState, db_call
 from keystone_api.robots.device_state import record_recorder_state, recorder_device
 from keystone_api.robots.endpoints import RECORDER_PATH
 from keystone_api.robots.errors import RecorderRefused, RecorderTimeout
-from keystone_api.robots.sockets import SERVER_RESTART, close_link, deny, open_link, read_loop
+from keystone_api.robots.sockets import SERVER_RESTART, accept, close_link, deny, read_loop
 from keystone_api.settings import get_settings
 
 log = logging.getLogger("keystone.robots.recorder")
@@ -38,9 +38,9 @@ async def recorder_socket(websocket: WebSocket, device_id: str) -> None:
     except DomainError as exc:
         await deny(websocket, exc)
         return
-    await websocket.accept()
     link = Link("recorder", robot, websocket)
-    await open_link(hub, link)
+    if not await accept(hub, link):
+        return
     hub.spawn(sync_state(hub, link))
     code = await read_loop(hub, link, lambda frame: on_frame(hub, link, frame))
     current = await close_link(hub, link)
@@ -141,6 +141,9 @@ async def apply_state(
     task_id = task_id if isinstance(task_id, str) and task_id and current in HOLDS_TASK else None
     at = time.time()
     link.state = RecorderState(current, previous, task_id, at)
+    if link.persisted == (current, task_id):
+        return  # a repeat (the state_update on connect and the get_state answer agree)
+    link.persisted = (current, task_id)
     link.defer(hub, lambda: _persist_state(hub, link, current, previous, task_id, at, source))
 
 

@@ -3,6 +3,7 @@ socket of the device, read frames one at a time, and record the connection state
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -29,13 +30,29 @@ async def deny(websocket: WebSocket, exc: DomainError) -> None:
         await websocket.close(1008, exc.message[:120])
 
 
-async def open_link(hub: Hub, link: Link) -> None:
+async def accept(hub: Hub, link: Link) -> bool:
+    """Accept the socket and make it the device's (replacing an older one)."""
+    try:
+        await link.ws.accept()
+    except Exception:  # noqa: BLE001 - the robot went away during the handshake
+        return False
     replaced = hub.attach(link)
     if replaced is not None:
         log.info("%s %s: new connection replaces the older one", link.kind, link.device_id)
         await replaced.close(4000, "replaced by a newer connection")
-    await db_call(set_connected, link.robot.robot_id, link.kind, True)
+    await sync_connected(hub, link)
     hub.connection_event(link.robot, f"{link.kind}_connected")
+    return True
+
+
+async def sync_connected(hub: Hub, link: Link) -> None:
+    """Write whether the device has a socket of this kind *now*. Serialized per device and
+    kind, and read under the lock, so that a reconnect racing the old socket's close always
+    leaves the database with the latest truth."""
+    lock = hub.connection_locks.setdefault((link.device_id, link.kind), asyncio.Lock())
+    async with lock:
+        connected = link.device_id in hub.links(link.kind)
+        await db_call(set_connected, link.robot.robot_id, link.kind, connected)
 
 
 async def read_loop(
@@ -69,7 +86,7 @@ async def close_link(hub: Hub, link: Link) -> bool:
             future.set_exception(RecorderGone("the recorder disconnected before answering"))
     if current:
         try:
-            await db_call(set_connected, link.robot.robot_id, link.kind, False)
+            await sync_connected(hub, link)
         except Exception:  # noqa: BLE001 - the database may be what went away
             log.exception("%s %s: could not record the disconnect", link.kind, link.device_id)
         hub.connection_event(link.robot, f"{link.kind}_disconnected")

@@ -19,7 +19,7 @@ from keystone_api.robots import uploads
 from keystone_api.robots.connections import Hub, Link, db_call
 from keystone_api.robots.device_state import record_transfer_status, transfer_device
 from keystone_api.robots.endpoints import TRANSFER_PATH
-from keystone_api.robots.sockets import close_link, deny, open_link, read_loop
+from keystone_api.robots.sockets import accept, close_link, deny, read_loop
 from keystone_api.settings import get_settings
 
 log = logging.getLogger("keystone.robots.transfer")
@@ -53,9 +53,9 @@ async def transfer_socket(websocket: WebSocket, device_id: str) -> None:
     except DomainError as exc:
         await deny(websocket, exc)
         return
-    await websocket.accept()
     link = Link("transfer", robot, websocket)
-    await open_link(hub, link)
+    if not await accept(hub, link):
+        return
     hub.spawn(resume(hub, link))
     await read_loop(hub, link, lambda frame: on_frame(hub, link, frame))
     await close_link(hub, link)
@@ -105,7 +105,9 @@ async def on_frame(hub: Hub, link: Link, frame: dict[str, Any]) -> None:
 
 async def on_status(hub: Hub, link: Link, kind: str, body: dict[str, Any]) -> None:
     status = {k: body[k] for k in STATUS_FIELDS if k in body}
-    await db_call(record_transfer_status, link.robot.robot_id, status)
+    if status != link.persisted:  # a daemon reports every 30 s, mostly the same
+        await db_call(record_transfer_status, link.robot.robot_id, status)
+        link.persisted = status
     active = [
         u["task_id"]
         for u in body.get("uploads") or []

@@ -4,6 +4,9 @@ verified ACK -> episode pending_qa."""
 
 from __future__ import annotations
 
+import hashlib
+
+import httpx
 import pytest
 
 from keystone_api.settings import get_settings
@@ -55,6 +58,16 @@ async def test_register_record_upload_ack_episode(site: Site, s3) -> None:  # ty
     head = s3.head_object(Bucket=bucket, Key=key)
     assert head["Metadata"]["checksum-sha256"] == episode["checksum_sha256"]
     assert s3.head_object(Bucket=bucket, Key=key[: -len(".mcap")] + ".json")
+    # Downloads serve the recorder's keys as they are.
+    links = await site.call("GET", f"/api/v1/episodes/{episode['id']}/downloads")
+    assert {(link["name"], link["key"]) for link in links["links"]} >= {
+        ("mcap", key),
+        ("sidecar", key[: -len(".mcap")] + ".json"),
+    }
+    async with httpx.AsyncClient() as raw:
+        mcap_link = next(link["url"] for link in links["links"] if link["name"] == "mcap")
+        body = (await raw.get(mcap_link)).content
+    assert hashlib.sha256(body).hexdigest() == episode["checksum_sha256"]
     # ACKed: only now did the robot delete its local files; both callbacks were answered.
     assert not list(robot.data_dir.glob(f"{task_id}.*"))
     callbacks = {c.kind: c.status_code for c in robot.recorder.callbacks}  # type: ignore[union-attr]
