@@ -14,11 +14,12 @@ from keystone_pipelines.defs.episodes.sensors import (
     inspection_decisions_sensor,
     landed_recordings_sensor,
 )
+from keystone_pipelines.defs.operations.sensors import pipeline_failure_sensor
 from keystone_pipelines.resources import keystone_from_env
 
 defs = dg.Definitions(
     assets=[landed_recordings, episode_qa, review_gate],
     jobs=[episode_qa_job, review_gate_job, inspection_decision_job],
-    sensors=[landed_recordings_sensor, inspection_decisions_sensor],
+    sensors=[landed_recordings_sensor, inspection_decisions_sensor, pipeline_failure_sensor],
     resources={"keystone": keystone_from_env()},
 )

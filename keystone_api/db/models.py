@@ -1,6 +1,7 @@
 """Every model, imported once so Base.metadata is complete (Alembic, tests)."""
 
 from keystone_api.accounts.models import User
+from keystone_api.alerts.models import OperatorEvent
 from keystone_api.cloud.models import (
     CloudBatch,
     CloudEpisode,
@@ -34,6 +35,7 @@ from keystone_api.robots.models import TaskUpload
 from keystone_api.sync.models import EpisodeSync, ReplicaOutbox, SyncAttempt
 
 __all__ = [
+    "OperatorEvent",
     "Base",
     "Batch",
     "CloudBatch",

@@ -47,6 +47,7 @@ EXPECTED_TABLES = {
     "inspectors",
     "robot_type_configs",
     "task_uploads",
+    "operator_events",
 }
 
 
