@@ -80,7 +80,8 @@ router = APIRouter(prefix="/api/v1", tags=["robots"])
     summary="Robots' connection, recorder and upload changes as server-sent events",
     description=(
         "`text/event-stream`. First a `snapshot` event per connected device, then one event "
-        "per change: `device_connection`, `recorder_state`, `transfer_status`, `upload`. "
+        "per change: `device_connection`, `recorder_state`, `transfer_status`, `upload` "
+        "(its `stage`: requested, upload_started, acked, rejected, upload_failed...). "
         "Filter with `device_id` (repeatable) or `device_ids` (comma separated). A comment "
         "line is sent every 15 s to keep proxies from closing the stream."
     ),
@@ -107,15 +108,21 @@ async def stream(
     snapshot = [e for e in _snapshot(hub) if visible(e)]
 
     async def body() -> AsyncIterator[bytes]:
+        quiet = 0.0
         try:
             for event in snapshot:
                 yield sse(event)
-            while True:
+            # Ends when the server stops (it waits for open responses before it exits).
+            while not hub.closing.is_set():
                 try:
-                    event = await asyncio.wait_for(sub.queue.get(), KEEPALIVE_S)
+                    event = await asyncio.wait_for(sub.queue.get(), 1.0)
                 except TimeoutError:
-                    yield b": keepalive\n\n"
+                    quiet += 1.0
+                    if quiet >= KEEPALIVE_S:
+                        quiet = 0.0
+                        yield b": keepalive\n\n"
                     continue
+                quiet = 0.0
                 if visible(event):
                     yield sse(event)
         finally:

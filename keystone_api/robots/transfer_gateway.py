@@ -143,12 +143,8 @@ async def reack(hub: Hub, link: Link, task_id: str) -> None:
 
 
 async def verify(hub: Hub, link: Link, task_id: str, info: dict[str, Any]) -> None:
-    from keystone_api.storage.s3 import get_s3_client
-
     hub.recent_verifies[task_id] = time.monotonic()
-    verdict = await db_call(
-        uploads.verify_and_register, get_settings(), get_s3_client(), link.robot, task_id, info
-    )
+    verdict = await db_call(uploads.verify_and_register, get_settings(), link.robot, task_id, info)
     if verdict.reason == "not_owned":
         link.refuse(f"upload_complete for task {task_id!r}, which is not this device's")
         return

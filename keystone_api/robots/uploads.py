@@ -183,14 +183,12 @@ def _key(client: Any, bucket: str, robot: RobotRef, task: Task, reported: Any) -
 
 
 def verify_and_register(
-    session: Session,
-    settings: Settings,
-    client: Any,
-    robot: RobotRef,
-    task_id: str,
-    info: dict[str, Any],
+    session: Session, settings: Settings, robot: RobotRef, task_id: str, info: dict[str, Any]
 ) -> Verdict:
     """Verify the landed pair, register it (idempotent) and record the upload as ACKed."""
+    from keystone_api.storage.s3 import get_s3_client
+
+    client = get_s3_client()  # here, in the worker thread: the first one takes a while
     task = owned_task(session, robot, task_id, lock=False)
     if task is None:
         return Verdict(False, reason="not_owned")
