@@ -1,0 +1,117 @@
+"""Two Keystone instances over real HTTP.
+
+Edge: this process's session fixtures (MariaDB database, SeaweedFS, uvicorn app). Cloud: a
+`keystone api` process with KEYSTONE_ROLE=cloud, its own MariaDB database (migrated with
+the same chain) and its own SeaweedFS server and bucket.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.client import BaseClient
+from pydantic import SecretStr
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from keystone_api.accounts.tokens import TokenClaims, mint
+from keystone_api.cloud.models import CloudEpisode
+from keystone_api.settings import Settings, get_settings
+from tests.api.conftest import client, live_api, world  # noqa: F401 - the edge's fixtures
+from tests.support import mysql
+from tests.support.processes import keystone_api_process
+
+CLOUD_BUCKET = "cloud-episodes"
+MIB = 1024 * 1024
+
+
+@dataclass
+class Cloud:
+    api: str
+    s3_url: str
+    s3: BaseClient
+    sessions: sessionmaker[Session]
+    bucket: str = CLOUD_BUCKET
+
+    def episodes(self) -> dict[str, CloudEpisode]:
+        with self.sessions() as session:
+            rows = session.execute(select(CloudEpisode).order_by(CloudEpisode.synced_at))
+            return {r.episode_id: r for r in rows.scalars()}
+
+    def keys(self, prefix: str) -> list[str]:
+        listed = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix)
+        return sorted(o["Key"] for o in listed.get("Contents", []))
+
+
+@pytest.fixture(scope="session")
+def cloud(tmp_path_factory: pytest.TempPathFactory, s3_server: Any) -> Iterator[Cloud]:
+    from keystone_api.db import migrate
+    from keystone_api.db.engine import make_engine
+    from keystone_api.storage.s3 import ensure_bucket, make_s3_client
+    from keystone_api.storage.seaweed import SeaweedServer
+
+    home = Path(tmp_path_factory.mktemp("cloud"))
+    server = SeaweedServer(home / "s3").start()
+    url = mysql.create_database(f"ks_cloud_{os.environ.get('PYTEST_XDIST_WORKER', 'gw0')}")
+    migrate.upgrade(url)
+    s3 = make_s3_client(server.endpoint_url, server.access_key, server.secret_key)
+    ensure_bucket(s3, CLOUD_BUCKET)
+    engine = make_engine(url)
+    env = {
+        "KEYSTONE_ROLE": "cloud",
+        "KEYSTONE_DATABASE_URL": url,
+        "KEYSTONE_S3_ENDPOINT_URL": server.endpoint_url,
+        "KEYSTONE_CLOUD_BUCKET": CLOUD_BUCKET,
+        "KEYSTONE_MAX_BODY_BYTES": str(8 * MIB),
+    }
+    try:
+        with keystone_api_process(env, home / "cloud-api.log") as base:
+            yield Cloud(base, server.endpoint_url, s3, sessionmaker(engine))
+    finally:
+        engine.dispose()
+        server.stop()
+        mysql.drop_database(url)
+
+
+def service_token(factory_id: str | None = None, ttl_s: int = 3600) -> str:
+    claims = TokenClaims("service", "edge-sync-test", "service", factory_id=factory_id)
+    return mint(get_settings(), claims, ttl_s=ttl_s)
+
+
+@pytest.fixture
+def sync_settings(cloud: Cloud) -> Callable[..., Settings]:
+    """Sender settings pointing at the cloud (or at a proxy in front of it)."""
+
+    def make(api: str | None = None, s3: str | None = None, **tuning: Any) -> Settings:
+        base = get_settings()
+        values: dict[str, Any] = {
+            "cloud_api_url": api or cloud.api,
+            "cloud_service_token": SecretStr(service_token()),
+            "cloud_s3_endpoint_url": s3 or cloud.s3_url,
+            "cloud_s3_access_key": base.s3_access_key,
+            "cloud_s3_secret_key": base.s3_secret_key,
+            "cloud_bucket": CLOUD_BUCKET,
+            "sync_part_size_bytes": 5 * MIB,
+            "sync_parts_in_flight": 4,
+            "sync_backoff_base_s": 0.02,
+            "sync_backoff_cap_s": 0.3,
+            "sync_http_timeout_s": 20.0,
+            **tuning,
+        }
+        return base.model_copy(update=values)
+
+    return make
+
+
+@pytest.fixture
+def drained(sync_settings: Callable[..., Settings]) -> None:
+    """Start from an empty queue: episodes other tests approved on this edge are sent first
+    (they are real and syncable), so a test's own episodes are the only ones pending."""
+    from tests.sync.helpers import drain_all
+
+    drain_all(sync_settings())
