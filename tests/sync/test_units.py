@@ -79,10 +79,10 @@ def test_metrics_register_and_read_the_queue_at_scrape(sessions: sessionmaker[Se
     assert registry.get_sample_value("keystone_sync_queue_depth", {"state": "queued"}) == 2
     assert registry.get_sample_value("keystone_sync_queue_depth", {"state": "failed"}) == 1
     metrics.RETRIES.labels("CloudUnavailable").inc()
-    assert (
-        registry.get_sample_value("keystone_sync_retries_total", {"reason": "CloudUnavailable"})
-        >= 1
+    retries = registry.get_sample_value(
+        "keystone_sync_retries_total", {"reason": "CloudUnavailable"}
     )
+    assert retries is not None and retries >= 1
     assert registry.get_sample_value("keystone_sync_latency_seconds_count") is not None
 
 
