@@ -112,7 +112,7 @@ def inspection_queue(
     session: SessionDep,
     principal: Inspectors,
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=10_000_000),  # as ListQuery: SQL needs a bound
 ) -> Any:
     stmt = (
         visible_episodes(session, principal)
