@@ -169,6 +169,18 @@ async def register(
     return registration
 
 
+async def refresh(http: httpx.AsyncClient, keystone_url: str, config_dir: Path) -> Registration:
+    """`axon-config refresh`: a registered robot (its device.json) downloads its templates
+    again; it does not register a second time."""
+    response = json.loads((config_dir / "device.json").read_text())
+    base = keystone_url.rstrip("/")
+    factory, robot_type = str(response["factory"]), str(response["robot_type"])
+    context = template_context(response, base, factory, robot_type, str(config_dir))
+    registration = Registration(response, context, await download_templates(http, base, context))
+    save(registration, config_dir)
+    return registration
+
+
 async def download_templates(
     http: httpx.AsyncClient, base: str, context: dict[str, str]
 ) -> dict[str, str] | None:

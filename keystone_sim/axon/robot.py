@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from keystone_sim.axon.config import Registration, register
+from keystone_sim.axon.config import Registration, refresh, register
 from keystone_sim.axon.faults import Faults
 from keystone_sim.axon.recorder import Recorder
 from keystone_sim.axon.s3 import S3Target
@@ -58,13 +58,19 @@ class AxonRobot:
             self.http, self._own_http = httpx.AsyncClient(), True
         return self.http
 
-    async def register(self, bearer: str | None = None) -> Registration:
+    async def register(self, bearer: str | None = None, *, reuse: bool = True) -> Registration:
+        """Register, unless this robot already has (its device.json): then only refresh its
+        templates, as `axon-config` does."""
+        config_dir = self.work_dir / "config"
+        if reuse and bearer is None and (config_dir / "device.json").exists():
+            self.registration = await refresh(self._client(), self.keystone_url, config_dir)
+            return self.registration
         self.registration = await register(
             self._client(),
             self.keystone_url,
             self.factory,
             self.robot_type,
-            config_dir=self.work_dir / "config",
+            config_dir=config_dir,
             bearer=bearer,
         )
         return self.registration

@@ -45,3 +45,19 @@ def test_find_recording_in_either_layout(s3) -> None:  # type: ignore[no-untyped
     )
     assert found is not None and found.layout == "spec"
     assert find_recording(s3, bucket, new_id(), factory_id=factory, device_id=device) is None
+
+
+def test_demo_robot_type_ships_with_its_templates(db) -> None:  # type: ignore[no-untyped-def]
+    from keystone_api.robots.demo import DEMO_ROBOT_TYPE, ensure_demo_robot_type
+    from keystone_api.robots.templates import find_template, upsert_template
+    from keystone_api.settings import get_settings
+
+    robot_type = ensure_demo_robot_type(db, get_settings())
+    assert robot_type.name == DEMO_ROBOT_TYPE
+    recorder = find_template(db, robot_type.id, "recorder.yaml").content
+    assert "/camera_head/image_raw/compressed" in recorder and "{{ recorder_rpc_url }}" in recorder
+    custom = 'device: "{{ device_id }}"\n'
+    upsert_template(db, robot_type.id, "transfer.yaml", custom)
+    again = ensure_demo_robot_type(db, get_settings())  # idempotent, keeps admins' edits
+    assert again.id == robot_type.id
+    assert find_template(db, robot_type.id, "transfer.yaml").content == custom

@@ -40,6 +40,13 @@ async def test_register_answers_201_with_string_fields_and_endpoints(site: Site)
     assert "/joint_states" in topics
 
 
+async def test_a_registered_robot_only_refreshes_its_templates(site: Site) -> None:
+    robot = site.robot()
+    first = await robot.register()
+    again = await robot.register()  # device.json exists: axon-config refresh, no new device
+    assert again.device_id == first.device_id and again.templates == first.templates
+
+
 async def test_unknown_factory_or_robot_type_is_a_4xx_naming_it(site: Site) -> None:
     with pytest.raises(RegistrationError) as err:
         await register(site.http, site.gateway.base, "No Such Factory", site.robot_type)
