@@ -10,7 +10,6 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,37 +18,15 @@ from websockets.asyncio.client import ClientConnection
 
 from keystone_sim.axon.content import RecordedFiles, write_task_recording
 from keystone_sim.axon.faults import Faults
+from keystone_sim.axon.messages import CallbackSent, finish_body, start_body, validate
 from keystone_sim.axon.wsclient import Backoff, Dialer
 
 log = logging.getLogger("keystone_sim.axon")
 VERSION = "0.4.0"
-OPTIONAL_STRINGS = [
-    "data_collector_id",
-    "order_id",
-    "operator_name",
-    "scene",
-    "subscene",
-    "factory",
-    "start_callback_url",
-    "finish_callback_url",
-    "user_token",
-]
 
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def _iso_s(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass
-class CallbackSent:
-    kind: str  # start | finish
-    task_id: str
-    status_code: int | None  # None: not sent (fault) or no answer
-    error: str | None = None
 
 
 @dataclass
@@ -160,7 +137,7 @@ class Recorder:
         if self.state in ("recording", "paused"):
             return False, "Cannot configure while recording", self._data()
         config = params.get("task_config")
-        errors = _validate(config)
+        errors = validate(config)
         if errors:
             data = self._data(validation_errors=errors)
             return False, "Task configuration validation failed", data
@@ -193,10 +170,11 @@ class Recorder:
             return False, error, self._data()
         if self.state != "ready":
             return False, "Failed to start recording", self._data()
-        self.started_at = time.time()
+        assert self.config is not None
+        self.started_at = started = time.time()
         # Observed order: state_update (ready -> recording), the start callback, rpc_response.
         await self._transition("recording")
-        self._callback("start", self._start_body())
+        self._callback("start", start_body(self.config, started))
         return True, "Recording started successfully", self._data(task_id=params["task_id"])
 
     async def _rpc_pause(self, params: dict[str, Any]) -> tuple[bool, str, Any]:
@@ -229,7 +207,7 @@ class Recorder:
         )
         self.finished[config["task_id"]] = files
         # Observed order: the finish callback, state_update (recording -> idle), rpc_response.
-        self._callback("finish", self._finish_body(config, files, started, finished))
+        self._callback("finish", finish_body(config, files, started, finished))
         self.config, self.started_at = None, None
         previous, self.state = self.state, "idle"
         await self._send(
@@ -254,40 +232,6 @@ class Recorder:
         self.config = None
         await self._transition("idle")
         return True, "Configuration cleared successfully", self._data()
-
-    def _start_body(self) -> dict[str, Any]:
-        assert self.config is not None and self.started_at is not None
-        return {
-            "task_id": self.config["task_id"],
-            "device_id": self.config["device_id"],
-            "status": "recording",
-            "started_at": _iso_s(self.started_at),
-            "topics": _topic_names(self.config),
-        }
-
-    def _finish_body(
-        self, config: dict[str, Any], files: RecordedFiles, started: float, finished: float
-    ) -> dict[str, Any]:
-        # The callback's count is taken before the queues drain: a little lower than the file's.
-        shortfall = min(3, files.message_count)
-        return {
-            "task_id": config["task_id"],
-            "device_id": config["device_id"],
-            "status": "finished",
-            "started_at": _iso_s(started),
-            "finished_at": _iso_s(finished),
-            "duration_sec": round(finished - started, 3),
-            "message_count": files.message_count - shortfall,
-            "file_size_bytes": files.size,
-            "output_path": str(files.mcap),
-            "sidecar_path": str(files.sidecar),
-            "sidecar_enabled": True,
-            "sidecar_generated": True,
-            "topics": files.topics,
-            "metadata": {k: config.get(k, "") for k in ("scene", "subscene", "factory")}
-            | {"skills": config.get("skills") or []},
-            "error": None,
-        }
 
     def _callback(self, kind: str, body: dict[str, Any]) -> None:
         """Fire and forget, from another task: it may reach the server before or after the
@@ -317,30 +261,3 @@ class Recorder:
 
     async def drop_connection(self) -> None:
         await self.dialer.drop()
-
-
-def _topic_names(config: dict[str, Any]) -> list[str]:
-    names = []
-    for topic in config.get("topics") or []:
-        name = topic.get("name") if isinstance(topic, dict) else topic
-        if isinstance(name, str):
-            names.append(name)
-    return names
-
-
-def _validate(config: Any) -> list[dict[str, str]]:
-    if not isinstance(config, dict):
-        return [{"field": "task_config", "code": "required", "message": "task_config is required"}]
-    errors = []
-    for key in ("task_id", "device_id"):
-        if not isinstance(config.get(key), str) or not config[key]:
-            errors.append({"field": key, "code": "required", "message": f"{key} is required"})
-    for key in OPTIONAL_STRINGS:
-        if key in config and config[key] is not None and not isinstance(config[key], str):
-            errors.append({"field": key, "code": "type", "message": f"{key} must be a string"})
-    skills = config.get("skills")
-    if skills is not None and not (
-        isinstance(skills, list) and all(isinstance(s, str) for s in skills)
-    ):
-        errors.append({"field": "skills", "code": "type", "message": "skills must be string[]"})
-    return errors
