@@ -15,11 +15,20 @@ from keystone_pipelines.defs.episodes.sensors import (
     landed_recordings_sensor,
 )
 from keystone_pipelines.defs.operations.sensors import pipeline_failure_sensor
+from keystone_pipelines.defs.sync.assets import cloud_sync, sync_queue_depth_check
+from keystone_pipelines.defs.sync.jobs import cloud_sync_job
+from keystone_pipelines.defs.sync.sensors import cloud_sync_sensor
 from keystone_pipelines.resources import keystone_from_env
 
 defs = dg.Definitions(
-    assets=[landed_recordings, episode_qa, review_gate],
-    jobs=[episode_qa_job, review_gate_job, inspection_decision_job],
-    sensors=[landed_recordings_sensor, inspection_decisions_sensor, pipeline_failure_sensor],
+    assets=[landed_recordings, episode_qa, review_gate, cloud_sync],
+    asset_checks=[sync_queue_depth_check],
+    jobs=[episode_qa_job, review_gate_job, inspection_decision_job, cloud_sync_job],
+    sensors=[
+        landed_recordings_sensor,
+        inspection_decisions_sensor,
+        cloud_sync_sensor,
+        pipeline_failure_sensor,
+    ],
     resources={"keystone": keystone_from_env()},
 )

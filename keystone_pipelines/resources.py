@@ -47,15 +47,23 @@ class KeystoneResource(dg.ConfigurableResource):  # type: ignore[misc]
     # or for the oldest to have waited this long, before asking for one.
     qa_min_batch: int = 50
     qa_max_wait_s: int = 20
+    # The cloud the sync job delivers to (unset: sync is off).
+    cloud_api_url: str | None = None
+    cloud_service_token: str | None = None
+    cloud_s3_endpoint_url: str | None = None
+    cloud_s3_access_key: str | None = None
+    cloud_s3_secret_key: str | None = None
+    cloud_bucket: str | None = None
 
     def settings(self) -> Settings:
-        return Settings(
-            database_url=self.database_url,
-            s3_endpoint_url=self.s3_endpoint_url,
-            s3_access_key=self.s3_access_key,
-            s3_secret_key=self.s3_secret_key,
-            public_base_url=self.public_base_url,
-        )
+        # Everything else (sync mode, thresholds, ...) comes from the same KEYSTONE_*
+        # environment as the API's.
+        values = {
+            k: v
+            for k, v in self.model_dump().items()
+            if k in Settings.model_fields and v is not None
+        }
+        return Settings(**values)
 
     def sessions(self) -> sessionmaker[Session]:
         return _sessionmaker(self.database_url)
@@ -68,7 +76,18 @@ class KeystoneResource(dg.ConfigurableResource):  # type: ignore[misc]
 
 
 def keystone_from_env() -> KeystoneResource:
-    optional = {"public_base_url": "KEYSTONE_PUBLIC_BASE_URL"}
+    optional = {
+        name: f"KEYSTONE_{name.upper()}"
+        for name in (
+            "public_base_url",
+            "cloud_api_url",
+            "cloud_service_token",
+            "cloud_s3_endpoint_url",
+            "cloud_s3_access_key",
+            "cloud_s3_secret_key",
+            "cloud_bucket",
+        )
+    }
     return KeystoneResource(
         database_url=dg.EnvVar("KEYSTONE_DATABASE_URL"),
         s3_endpoint_url=dg.EnvVar("KEYSTONE_S3_ENDPOINT_URL"),

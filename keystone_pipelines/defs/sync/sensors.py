@@ -1,0 +1,86 @@
+"""The sync sensor: ask for a drain run when episodes are due, and keep the queue-depth
+check current in the UI."""
+
+# No `from __future__ import annotations`: Dagster reads these signatures' real types.
+import json
+import time
+
+import dagster as dg
+
+from keystone_pipelines.defs.sync.assets import queue_check_result
+from keystone_pipelines.defs.sync.jobs import cloud_sync_job
+from keystone_pipelines.resources import KeystoneResource
+
+ACTIVE = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+# The check is re-reported when it changes, and at least this often.
+CHECK_EVERY_S = 600
+
+
+@dg.sensor(
+    job=cloud_sync_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Drains the sync queue (one run at a time) whenever episodes are due.",
+)
+def cloud_sync_sensor(
+    context: dg.SensorEvaluationContext, keystone: KeystoneResource
+) -> dg.SensorResult:
+    from sqlalchemy import func, select
+
+    from keystone_api.db.base import utcnow
+    from keystone_api.sync.claims import queue_filter
+    from keystone_api.sync.models import EpisodeSync
+    from keystone_api.sync.replicas import outbox_depth
+
+    cursor = json.loads(context.cursor) if context.cursor else {}
+    check = queue_check_result(keystone)
+    events = []
+    if cursor.get("passed") != check.passed or time.time() - cursor.get("at", 0) > CHECK_EVERY_S:
+        events.append(
+            dg.AssetCheckEvaluation(
+                asset_key=dg.AssetKey("cloud_sync"),
+                check_name="sync_queue_depth",
+                passed=check.passed,
+                severity=check.severity,
+                metadata=check.metadata,
+            )
+        )
+        cursor = {"passed": check.passed, "at": time.time()}
+    settings = keystone.settings()
+    if not settings.cloud_api_url:
+        return dg.SensorResult(
+            skip_reason="cloud sync is not configured (KEYSTONE_CLOUD_API_URL)",
+            asset_events=events,
+            cursor=json.dumps(cursor),
+        )
+    with keystone.sessions()() as session:
+        due, latest = session.execute(
+            select(func.count(), func.max(EpisodeSync.updated_at)).where(queue_filter(utcnow()))
+        ).one()
+        changes = outbox_depth(session)
+    if not due and not changes:
+        return dg.SensorResult(
+            skip_reason="nothing due for the cloud", asset_events=events, cursor=json.dumps(cursor)
+        )
+    running = context.instance.get_runs(
+        filters=dg.RunsFilter(job_name=cloud_sync_job.name, statuses=ACTIVE), limit=1
+    )
+    if running:
+        return dg.SensorResult(
+            skip_reason="a sync run is already draining the queue",
+            asset_events=events,
+            cursor=json.dumps(cursor),
+        )
+    # The key is the queue's state: a retried tick asks for nothing new, while any change
+    # (new approvals, a finished backoff, a drained run) allows the next run.
+    key = f"sync:{due}:{latest.isoformat() if latest else '-'}:{changes}"
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(run_key=key, tags={"keystone/due": str(due)})],
+        asset_events=events,
+        cursor=json.dumps(cursor),
+    )
