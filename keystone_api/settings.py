@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     cloud_s3_sse: str = "AES256"
     # Sender: memory is bounded by part size x parts in flight, never by a file's size.
     sync_part_size_bytes: int = Field(16 * 1024 * 1024, ge=5 * 1024 * 1024)
-    sync_parts_in_flight: int = Field(6, ge=1, le=64)
+    sync_parts_in_flight: int = Field(8, ge=1, le=64)
     sync_window: int = Field(8, ge=1, le=256)  # episodes claimed and transferred together
     sync_claim_ttl_s: float = Field(120.0, gt=0)  # a dead sender's claim expires after this
     sync_backoff_base_s: float = Field(1.0, gt=0)

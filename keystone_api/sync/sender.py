@@ -46,6 +46,10 @@ class DrainReport:
     already_synced: list[str] = field(default_factory=list)  # 409: the cloud had them
     errors: list[tuple[str, str]] = field(default_factory=list)  # (episode_id, error)
     bytes_sent: int = 0
+    # Where the time of confirmed episodes went: moving objects vs the receiver's answer
+    # (which includes its verification read of multipart objects).
+    transfer_s: float = 0.0
+    receiver_s: float = 0.0
     replicas_pushed: int = 0
     replica_errors: list[str] = field(default_factory=list)
     remaining: int = 0  # queue depth when the drain returned
@@ -166,7 +170,9 @@ class _Sender:
             return False
         try:
             job.renew()
+            asked = time.monotonic()
             delivered = self.link.deliver_episode(prepared.body)
+            answered = time.monotonic()
         except ClaimLost as exc:
             log.warning("%s", exc)
             return False
@@ -179,6 +185,8 @@ class _Sender:
             )
         target = self.report.synced if delivered.status == 202 else self.report.already_synced
         target.append(row.episode_id)
+        self.report.transfer_s += asked - prepared.started
+        self.report.receiver_s += answered - asked
         self.report.bytes_sent += prepared.transferred
         return True
 
