@@ -70,6 +70,9 @@ def _edge_routers(app: FastAPI) -> None:
 
     mount_dashboard(app)
     app.include_router(sync_router, responses=ERROR_RESPONSES)
+    from keystone_api.alerts.router import router as alerts_router
+
+    app.include_router(alerts_router, responses=ERROR_RESPONSES)
 
 
 def create_app() -> FastAPI:
