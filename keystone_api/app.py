@@ -71,8 +71,10 @@ def _edge_routers(app: FastAPI) -> None:
     mount_dashboard(app)
     app.include_router(sync_router, responses=ERROR_RESPONSES)
     from keystone_api.alerts.router import router as alerts_router
+    from keystone_api.metrics.router import router as metrics_router
 
     app.include_router(alerts_router, responses=ERROR_RESPONSES)
+    app.include_router(metrics_router, responses=ERROR_RESPONSES)
 
 
 def create_app() -> FastAPI:
