@@ -14,6 +14,8 @@ from keystone_pipelines.defs.episodes.sensors import (
     inspection_decisions_sensor,
     landed_recordings_sensor,
 )
+from keystone_pipelines.defs.operations.assets import factory_health
+from keystone_pipelines.defs.operations.jobs import factory_health_job, factory_health_schedule
 from keystone_pipelines.defs.operations.sensors import pipeline_failure_sensor
 from keystone_pipelines.defs.sync.assets import cloud_sync, sync_queue_depth_check
 from keystone_pipelines.defs.sync.jobs import cloud_sync_job
@@ -21,9 +23,16 @@ from keystone_pipelines.defs.sync.sensors import cloud_sync_sensor
 from keystone_pipelines.resources import keystone_from_env
 
 defs = dg.Definitions(
-    assets=[landed_recordings, episode_qa, review_gate, cloud_sync],
+    assets=[landed_recordings, episode_qa, review_gate, cloud_sync, factory_health],
     asset_checks=[sync_queue_depth_check],
-    jobs=[episode_qa_job, review_gate_job, inspection_decision_job, cloud_sync_job],
+    jobs=[
+        episode_qa_job,
+        review_gate_job,
+        inspection_decision_job,
+        cloud_sync_job,
+        factory_health_job,
+    ],
+    schedules=[factory_health_schedule],
     sensors=[
         landed_recordings_sensor,
         inspection_decisions_sensor,
