@@ -8,6 +8,8 @@ import typer
 
 from keystone_api.preflight import check_database, check_object_store, load_settings
 
+WS_MAX_FRAME_BYTES = 1024 * 1024
+
 
 def check() -> None:
     """Check that the database and the object store are reachable with these settings."""
@@ -42,6 +44,9 @@ def serve(
         port=port,
         proxy_headers=True,
         ws="websockets-sansio",
+        # The gateways refuse frames over 256 KiB themselves (with a reason); uvicorn's cap
+        # only bounds what a misbehaving client can make the server buffer.
+        ws_max_size=WS_MAX_FRAME_BYTES,
         log_level="info",
     )
     if workers > 1:

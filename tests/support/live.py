@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 import uvicorn
 
+from keystone_api.cli.api_cmd import WS_MAX_FRAME_BYTES
 from keystone_api.storage.seaweed import free_port
 
 
@@ -22,6 +23,7 @@ def serve_app(app: object, port: int | None = None) -> Iterator[str]:
         log_level="warning",  # type: ignore[arg-type]
         lifespan="on",
         ws="websockets-sansio",
+        ws_max_size=WS_MAX_FRAME_BYTES,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
