@@ -67,6 +67,27 @@ class SeaweedServer:
         return f"http://127.0.0.1:{self.s3_port}"
 
     def start(self, timeout_s: float = 60) -> SeaweedServer:
+        # A free port is only free when checked: a parallel process may bind it before weed
+        # does. Such a start is retried on fresh ports (the S3 port too, unless chosen).
+        chosen = self.s3_port
+        for attempt in range(3):
+            log_size = (
+                self.log_path.stat().st_size if self.log_path and self.log_path.exists() else 0
+            )
+            try:
+                return self._start_once(timeout_s)
+            except RuntimeError:
+                assert self.log_path is not None
+                with open(self.log_path, "rb") as log:
+                    log.seek(log_size)
+                    tail = log.read()
+                bind_failed = b"address already in use" in tail or b"is not available" in tail
+                if attempt == 2 or not bind_failed:
+                    raise
+                self.s3_port = chosen
+        raise AssertionError("unreachable")
+
+    def _start_once(self, timeout_s: float) -> SeaweedServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if not self.s3_port:
             self.s3_port = _free_port_pair()

@@ -111,10 +111,12 @@ def earlier_pending(session: Session, row: EpisodeSync) -> str | None:
 
 
 def next_due(session: Session, now: datetime) -> datetime | None:
-    """When the queue's head can next be tried (now if due; None when nothing is pending).
+    """When the queue's head can next be tried (None when nothing is pending).
 
     The head is the oldest pending episode: nothing behind it registers before it does.
-    Failed ones are considered separately, each at its own time.
+    Failed episodes do not count: they are retried when a drain finds them due, but they
+    never keep a drain waiting (one bad episode must not hold a Dagster run for its whole
+    deadline).
     """
     head = session.execute(
         select(EpisodeSync.next_attempt_at, EpisodeSync.claimed_until)
@@ -122,18 +124,9 @@ def next_due(session: Session, now: datetime) -> datetime | None:
         .order_by(EpisodeSync.approved_at, EpisodeSync.episode_id)
         .limit(1)
     ).first()
-    failed = session.execute(
-        select(EpisodeSync.next_attempt_at)
-        .where(EpisodeSync.state == SyncState.failed)
-        .order_by(EpisodeSync.next_attempt_at)
-        .limit(1)
-    ).first()
-    times: list[datetime] = []
-    if head is not None:
-        times.append(max(t for t in (head[0], head[1], now) if t is not None))
-    if failed is not None:
-        times.append(failed[0] or now)
-    return min(times) if times else None
+    if head is None:
+        return None
+    return max(t for t in (head[0], head[1], now) if t is not None)
 
 
 def queue_filter(now: datetime) -> Any:

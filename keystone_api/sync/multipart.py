@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import threading
 from collections.abc import Callable
@@ -10,7 +11,7 @@ from concurrent.futures import Future, wait
 from typing import Any
 
 from botocore.client import BaseClient
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from keystone_api.storage.s3 import head_or_none
 from keystone_api.sync.objects import (
@@ -26,6 +27,8 @@ from keystone_api.sync.objects import (
     read_exactly,
     sse_args,
 )
+
+log = logging.getLogger("keystone.sync")
 
 
 class MultipartCopy:
@@ -87,6 +90,7 @@ class MultipartCopy:
             on_upload_id(None)
             raise mismatch(self.src, full)
         self._complete(upload_id, parts)
+        self._abort_orphans(keep=upload_id)
         head = head_or_none(self.cloud, self.bucket, self.key) or {}
         check_sse(head, self.sse, self.key)
         return CopyResult(self.src.sha256, self.src.size, self.transferred, multipart=True)
@@ -162,3 +166,18 @@ class MultipartCopy:
                 self.cloud, self.bucket, self.key, self.src, self.sse
             ):
                 raise
+
+    def _abort_orphans(self, keep: str) -> None:
+        """Abort the key's other uploads: a CreateMultipartUpload whose answer was lost (the
+        store made it, the sender retried) leaves one behind, holding storage. Safe: one
+        claim per episode, and the key is content-addressed. Best effort; a bucket
+        lifecycle rule (AbortIncompleteMultipartUpload) is the backstop."""
+        try:
+            listed = self.cloud.list_multipart_uploads(Bucket=self.bucket, Prefix=self.key)
+            for upload in listed.get("Uploads", []):
+                if upload["Key"] == self.key and upload["UploadId"] != keep:
+                    self.cloud.abort_multipart_upload(
+                        Bucket=self.bucket, Key=self.key, UploadId=upload["UploadId"]
+                    )
+        except (ClientError, BotoCoreError) as exc:
+            log.warning("could not abort stale uploads of %s: %s", self.key, exc)

@@ -3,7 +3,7 @@
 One call: push the replica outbox, then repeatedly claim a window of the oldest due
 episodes, transfer their objects in parallel (job.py), and hand them to the receiver one
 by one in approval order (claims.py's gate). 202 and 409 both mean synced; any error
-backs the episode off (outcomes.py). It returns when the queue is empty, when `limit`
+backs the episode off (outcomes.py). It returns when nothing is pending, when `limit`
 episodes were confirmed, at `deadline` (a time.monotonic() value), or (without a deadline)
 when everything left is backing off. Safe to run in several processes at once.
 
@@ -53,7 +53,10 @@ class DrainReport:
     replicas_pushed: int = 0
     replica_errors: list[str] = field(default_factory=list)
     remaining: int = 0  # queue depth when the drain returned
-    stopped: str = ""  # empty | limit | deadline | backoff | blocked
+    # empty: nothing pending (failed episodes may remain, retried when due) | limit |
+    # deadline | backoff: the head waits to retry (no deadline given) | blocked: another
+    # sender holds the head (no deadline given)
+    stopped: str = ""
 
     @property
     def confirmed(self) -> int:
