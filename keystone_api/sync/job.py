@@ -127,8 +127,9 @@ class EpisodeJob:
             upload_id=self.row.multipart_upload_id,
             on_upload_id=lambda upload_id: self._write(multipart_upload_id=upload_id),
             on_progress=self._progress,
+            priority=self.row.approved_at.timestamp(),
         )
-        with self.budget.slot():
+        with self.budget.slot(self.row.approved_at.timestamp()):
             sent = put_bytes(
                 cloud, bucket, sidecar_key, sidecar, sse=sse, content_type="application/json"
             )

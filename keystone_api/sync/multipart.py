@@ -43,8 +43,10 @@ class MultipartCopy:
         part_size: int,
         sse: str,
         on_progress: Callable[[int], None],
+        priority: float = 0.0,
     ) -> None:
         self.edge, self.cloud, self.src = edge, cloud, src
+        self.priority = priority
         self.bucket, self.key, self.budget = bucket, key, budget
         self.part_size, self.sse, self.on_progress = part_size, sse, on_progress
         self.transferred = 0
@@ -105,7 +107,7 @@ class MultipartCopy:
         try:
             for number in range(1, count + 1):
                 length = min(self.part_size, self.src.size - (number - 1) * self.part_size)
-                self.budget.acquire()  # before reading: bounds the bytes held
+                self.budget.acquire(self.priority)  # before reading: bounds the bytes held
                 try:
                     data = read_exactly(body, length)
                 except BaseException:

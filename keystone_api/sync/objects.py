@@ -6,6 +6,8 @@ Shared by transfer.py (single PUTs, the entry point) and multipart.py.
 from __future__ import annotations
 
 import base64
+import heapq
+import itertools
 import math
 import threading
 from collections.abc import Iterator
@@ -42,25 +44,43 @@ class CopyResult:
 
 
 class PartBudget:
-    """Bounds the bytes a drain holds in memory: a slot per part in flight, one pool."""
+    """Bounds the bytes a drain holds in memory: a slot per part in flight, one pool.
+
+    Slots go to the waiter with the lowest priority value first (the earliest approval):
+    the window's episodes are registered in approval order, so the oldest should finish
+    its transfer first, and the receiver's verification of it overlaps with the transfer
+    of the next instead of all of them finishing together.
+    """
 
     def __init__(self, parts_in_flight: int) -> None:
         self.pool = ThreadPoolExecutor(parts_in_flight, thread_name_prefix="sync-part")
-        self._slots = threading.BoundedSemaphore(parts_in_flight)
+        self._free = parts_in_flight
+        self._cond = threading.Condition()
+        self._waiting: list[tuple[float, int]] = []
+        self._tickets = itertools.count()
 
     @contextmanager
-    def slot(self) -> Iterator[None]:
-        self._slots.acquire()
+    def slot(self, priority: float = 0.0) -> Iterator[None]:
+        self.acquire(priority)
         try:
             yield
         finally:
-            self._slots.release()
+            self.release()
 
-    def acquire(self) -> None:
-        self._slots.acquire()
+    def acquire(self, priority: float = 0.0) -> None:
+        with self._cond:
+            ticket = (priority, next(self._tickets))
+            heapq.heappush(self._waiting, ticket)
+            while self._free == 0 or self._waiting[0] != ticket:
+                self._cond.wait()
+            heapq.heappop(self._waiting)
+            self._free -= 1
+            self._cond.notify_all()  # the next in line may take another free slot
 
     def release(self) -> None:
-        self._slots.release()
+        with self._cond:
+            self._free += 1
+            self._cond.notify_all()
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)

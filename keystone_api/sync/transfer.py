@@ -55,14 +55,19 @@ def copy_to_cloud(
     upload_id: str | None,
     on_upload_id: Callable[[str | None], None],
     on_progress: Callable[[int], None],
+    priority: float = 0.0,
 ) -> CopyResult:
+    """Copy `src` to the cloud; `priority` orders the part budget (lower goes first)."""
     if already_in_cloud(cloud, bucket, key, src, sse):
         on_progress(src.size)
         return CopyResult(src.sha256, src.size, 0, multipart=False)
     part = part_size_for(src.size, part_size)
     if src.size <= part:
-        return _single(edge, cloud, src, bucket, key, budget, sse, content_type, on_progress)
-    upload = MultipartCopy(edge, cloud, src, bucket, key, budget, part, sse, on_progress)
+        with budget.slot(priority):
+            return _single(edge, cloud, src, bucket, key, sse, content_type, on_progress)
+    upload = MultipartCopy(
+        edge, cloud, src, bucket, key, budget, part, sse, on_progress, priority=priority
+    )
     return upload.run(upload_id, content_type, on_upload_id)
 
 
@@ -72,25 +77,24 @@ def _single(
     src: Source,
     bucket: str,
     key: str,
-    budget: PartBudget,
     sse: str,
     content_type: str,
     on_progress: Callable[[int], None],
 ) -> CopyResult:
-    with budget.slot():
-        data = read_exactly(open_source(edge, src), src.size) if src.size else b""
-        digest = hashlib.sha256(data).digest()
-        if digest.hex() != src.sha256:
-            raise mismatch(src, digest.hex())
-        answer = cloud.put_object(
-            Bucket=bucket,
-            Key=key,
-            Body=data,
-            ChecksumSHA256=b64(digest),
-            Metadata={CHECKSUM_META: src.sha256},
-            ContentType=content_type,
-            **sse_args(sse),
-        )
+    """One PUT (the caller holds a budget slot: at most one part's bytes in memory)."""
+    data = read_exactly(open_source(edge, src), src.size) if src.size else b""
+    digest = hashlib.sha256(data).digest()
+    if digest.hex() != src.sha256:
+        raise mismatch(src, digest.hex())
+    answer = cloud.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=data,
+        ChecksumSHA256=b64(digest),
+        Metadata={CHECKSUM_META: src.sha256},
+        ContentType=content_type,
+        **sse_args(sse),
+    )
     check_sse(answer, sse, key)
     on_progress(src.size)
     return CopyResult(src.sha256, src.size, src.size, multipart=False)
