@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, and_, or_, select, tuple_, update
+from sqlalchemy import CursorResult, Result, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from keystone_api.sync.models import EpisodeSync, SyncState
@@ -103,8 +103,15 @@ def earlier_pending(session: Session, row: EpisodeSync) -> str | None:
         select(EpisodeSync.episode_id)
         .where(
             EpisodeSync.state.in_(PENDING),
-            tuple_(EpisodeSync.approved_at, EpisodeSync.episode_id)
-            < tuple_(row.approved_at, row.episode_id),
+            # (approved_at, episode_id) < the row's, spelt so the state/approved_at index
+            # serves it on MariaDB (a row-constructor comparison is not sargable there).
+            or_(
+                EpisodeSync.approved_at < row.approved_at,
+                and_(
+                    EpisodeSync.approved_at == row.approved_at,
+                    EpisodeSync.episode_id < row.episode_id,
+                ),
+            ),
         )
         .limit(1)
     ).scalar_one_or_none()
