@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Float, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Double, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keystone_api.db.base import Base, Timestamps, enum_column_type, fk, id_column
@@ -54,14 +54,16 @@ class Episode(Timestamps, Base):
     checksum_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
     sidecar_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
     sidecar: Mapped[dict[str, Any] | None] = mapped_column(default=None)
-    duration_s: Mapped[float | None] = mapped_column(Float, default=None)
+    # DOUBLE, not FLOAT: dagster_mysql recompiles every Float as FLOAT(32) (a DOUBLE) in any
+    # process that imports it, so FLOAT columns would migrate differently by process.
+    duration_s: Mapped[float | None] = mapped_column(Double, default=None)
     message_count: Mapped[int | None] = mapped_column(BigInteger, default=None)
     recording_started_at: Mapped[datetime | None] = mapped_column(default=None)
     recording_finished_at: Mapped[datetime | None] = mapped_column(default=None)
     # The Dagster partition (hour) is taken from landed_at.
     landed_at: Mapped[datetime] = mapped_column()
     registered_by: Mapped[str] = mapped_column(String(100), default="")
-    qa_score: Mapped[float | None] = mapped_column(Float, default=None)
+    qa_score: Mapped[float | None] = mapped_column(Double, default=None)
     qa_passed: Mapped[bool | None] = mapped_column(Boolean, default=None)
     qa_result: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     qa_assessed_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -86,7 +88,7 @@ class QaCheck(Base):
     episode_id: Mapped[str] = fk("episodes.id", index=True)
     name: Mapped[str] = mapped_column(String(64))
     passed: Mapped[bool] = mapped_column(Boolean)
-    score: Mapped[float] = mapped_column(Float)
+    score: Mapped[float] = mapped_column(Double)
     detail: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     validator_version: Mapped[str] = mapped_column(String(32))
