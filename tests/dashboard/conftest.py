@@ -49,8 +49,10 @@ def production(seeded_world: World, seeded_s3: Any) -> Production:
     return seed_production(seeded_world, seeded_s3)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Module scope, not session: playwright's sync API keeps an asyncio loop marked running
+    # in this thread while it is open, which breaks every later asyncio test on the worker.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
