@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
 
 from keystone_api.accounts.models import Role, User
 from keystone_api.accounts.tokens import TokenClaims, decode
@@ -51,7 +52,8 @@ class Principal:
             raise NotFound(f"{what} not found")
 
 
-def _resolve(claims: TokenClaims, session: SessionDep) -> Principal:
+def resolve(claims: TokenClaims, session: Session) -> Principal:
+    """The principal behind verified claims (a database lookup for people and devices)."""
     role = Role(claims.role)
     if claims.kind == "user":
         user = session.get(User, claims.sub)
@@ -109,12 +111,26 @@ def current_principal(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("missing bearer token")
-    principal = _resolve(decode(settings, credentials.credentials), session)
+    principal = resolve(decode(settings, credentials.credentials), session)
     request.state.principal = principal
     return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+async def bearer_claims(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> TokenClaims:
+    """Verified token claims without touching the database (async: no thread hop); the
+    principal is resolved later, inside the request's unit of work."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("missing bearer token")
+    return decode(settings, credentials.credentials)
+
+
+BearerClaims = Annotated[TokenClaims, Depends(bearer_claims)]
 
 
 def roles(*allowed: Role) -> Callable[[Principal], Principal]:
