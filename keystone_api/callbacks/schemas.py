@@ -13,14 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from keystone_api.orders.models import TaskStatus
 
-START_EXAMPLE = {
+START_EXAMPLE: dict[str, Any] = {
     "task_id": "0193f0c2-5b7e-7c1a-9d2e-1f2a3b4c5d6e",
     "device_id": "AB-F0001-T0003-000001",
     "status": "recording",
     "started_at": "2025-12-20T10:30:00Z",
     "topics": ["/camera/image_raw", "/joint_states"],
 }
-FINISH_EXAMPLE = {
+FINISH_EXAMPLE: dict[str, Any] = {
     **{k: START_EXAMPLE[k] for k in ("task_id", "device_id", "started_at")},
     "status": "finished",
     "finished_at": "2025-12-20T10:35:00Z",

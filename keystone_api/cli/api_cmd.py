@@ -38,7 +38,7 @@ def serve(
         raise typer.BadParameter("--tls-cert and --tls-key go together")
     if tls_cert and workers > 1:
         raise typer.BadParameter("TLS is served by one worker; terminate TLS in a proxy to scale")
-    options = dict(
+    options: dict[str, Any] = dict(
         factory=True,
         host=host,
         port=port,

@@ -97,7 +97,8 @@ def order_progress(order_id: str, session: SessionDep, principal: Viewer) -> s.O
         .select_from(Episode)
         .where(Episode.order_id == order.id, Episode.recalled.is_(True))
     ).scalar_one()
-    approved = episodes.get("auto_approved", 0) + episodes.get("inspector_approved", 0)
+    by_status = {str(getattr(k, "value", k)): int(v) for k, v in episodes.items()}
+    approved = by_status.get("auto_approved", 0) + by_status.get("inspector_approved", 0)
     return s.OrderProgress(
         order_id=order.id,
         status=order.status,

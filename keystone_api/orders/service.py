@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -114,11 +116,12 @@ def recall_batch(session: Session, batch: Batch, actor: str) -> int:
     """Label the batch's episodes recalled (they stop counting towards the order)."""
     if batch.status == BatchStatus.recalled:
         raise Conflict("batch is already recalled", {"current_status": batch.status.value})
-    count = session.execute(
+    result: Any = session.execute(
         update(Episode)
         .where(Episode.batch_id == batch.id, Episode.recalled.is_(False))
         .values(recalled=True, updated_at=utcnow())
-    ).rowcount
+    )
+    count = result.rowcount
     for task in session.execute(
         select(Task).where(Task.batch_id == batch.id, Task.status.in_(task_states.UNSTARTED))
     ).scalars():
