@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from keystone_sim.recording import RecordingSpec, write_recording, write_sidecar
+from keystone_sim.recording import RecordingFacts, RecordingSpec, write_recording, write_sidecar
 
 # Small but real: one low-resolution camera, joints and gripper; kilobytes per second.
 SMALL = RecordingSpec(
@@ -39,8 +39,13 @@ def write_task_recording(
     duration_s: float,
     start_ns: int,
     spec: RecordingSpec = SMALL,
+    truncate_fraction: float | None = None,
 ) -> RecordedFiles:
-    """Write the MCAP and then its sidecar (the sidecar is complete only once the MCAP is)."""
+    """Write the MCAP and then its sidecar (the sidecar is complete only once the MCAP is).
+
+    truncate_fraction: keep only that share of the MCAP's bytes, as when the writer dies
+    before closing the file; the sidecar then describes the bytes that are there (size,
+    checksum) and reports the writer's failure, so the pair lands and QA must catch it."""
     task_id = task_config["task_id"]
     data_dir.mkdir(parents=True, exist_ok=True)
     mcap = data_dir / f"{task_id}.mcap"
@@ -70,10 +75,27 @@ def write_task_recording(
         **{k: v for k, v in extra.items() if k in known},
     )
     facts = write_recording(mcap, spec)
-    write_sidecar(sidecar, facts, task=task, device=device)
+    health = None
+    if truncate_fraction is not None:
+        facts = _truncate(facts, truncate_fraction)
+        health = {
+            "state": "error",
+            "writer_stall_suspected": False,
+            "writer_partial_failures": 1,
+            "writer_queue_overflows": 0,
+            "error": "writer stopped before the file was closed",
+        }
+    write_sidecar(sidecar, facts, task=task, device=device, writer_health=health)
     return RecordedFiles(
         mcap, sidecar, facts.size, facts.sha256, facts.message_count, list(facts.topics)
     )
+
+
+def _truncate(facts: RecordingFacts, fraction: float) -> RecordingFacts:
+    keep = max(16, int(facts.size * min(max(fraction, 0.0), 1.0)))
+    with facts.path.open("r+b") as f:
+        f.truncate(keep)
+    return replace(facts, size=keep, sha256=file_sha256(facts.path))
 
 
 def file_sha256(path: Path) -> str:

@@ -13,6 +13,9 @@ class Faults:
     silent_actions: set[str] = field(default_factory=set)  # RPC actions left unanswered
     callback_jitter_s: float = 0.0  # random delay before a callback (reorders it vs. answers)
     recording_s: float | None = None  # recorded duration, whatever the wall clock says
+    # The MCAP is cut to this share of its bytes before its sidecar is written (a writer
+    # that died mid-file): it lands consistent with its sidecar and QA must flag it.
+    truncate_recording: float | None = None
     # Transfer daemon
     bad_checksum: bool = False  # the MCAP's checksum metadata disagrees with its sidecar
     duplicate_complete: bool = False  # upload_complete sent twice

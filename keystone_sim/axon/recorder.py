@@ -16,10 +16,11 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import ClientConnection
 
-from keystone_sim.axon.content import RecordedFiles, write_task_recording
+from keystone_sim.axon.content import SMALL, RecordedFiles, write_task_recording
 from keystone_sim.axon.faults import Faults
 from keystone_sim.axon.messages import CallbackSent, finish_body, start_body, validate
 from keystone_sim.axon.wsclient import Backoff, Dialer
+from keystone_sim.recording import RecordingSpec
 
 log = logging.getLogger("keystone_sim.axon")
 VERSION = "0.4.0"
@@ -38,6 +39,8 @@ class Recorder:
     http: httpx.AsyncClient
     faults: Faults = field(default_factory=Faults)
     backoff: Backoff = field(default_factory=Backoff)
+    # What the next recording contains (topics, rates, resolution, content defects).
+    spec: RecordingSpec = field(default_factory=lambda: SMALL)
     state: str = "idle"
     config: dict[str, Any] | None = None
     started_at: float | None = None
@@ -204,6 +207,8 @@ class Recorder:
             config,
             self.faults.recording_s or (finished - started),
             int(started * 1e9),
+            self.spec,
+            self.faults.truncate_recording,
         )
         self.finished[config["task_id"]] = files
         # Observed order: the finish callback, state_update (recording -> idle), rpc_response.

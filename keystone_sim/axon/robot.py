@@ -24,6 +24,7 @@ from keystone_sim.axon.recorder import Recorder
 from keystone_sim.axon.s3 import S3Target
 from keystone_sim.axon.transfer import TransferDaemon
 from keystone_sim.axon.wsclient import Backoff
+from keystone_sim.recording import RecordingSpec
 
 
 @dataclass
@@ -37,6 +38,8 @@ class AxonRobot:
     status_interval_s: float = 30.0
     # Used when the server serves no templates (Axon then keeps its local configs).
     s3_fallback: S3Target | None = None
+    # What the recorder writes (None: the emulator's small default).
+    recording_spec: RecordingSpec | None = None
     http: httpx.AsyncClient | None = None
     registration: Registration | None = None
     recorder: Recorder | None = None
@@ -90,6 +93,8 @@ class AxonRobot:
             faults=self.faults,
             backoff=self.backoff,
         )
+        if self.recording_spec is not None:
+            self.recorder.spec = self.recording_spec
         if transfer_cfg:
             s3 = S3Target.from_transfer_yaml(transfer_cfg)
         else:
