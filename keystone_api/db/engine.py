@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,14 +24,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )
 
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA foreign_keys=ON")  # SQLite ignores FKs unless asked
-            cur.execute("PRAGMA journal_mode=WAL")  # API, Dagster and sync read concurrently
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.close()
+        from keystone_api.db import sqlite
 
+        sqlite.configure(engine)
         return engine
     settings = get_settings()
     timeout = settings.database_connect_timeout_s
