@@ -89,9 +89,7 @@ def ensure_bucket(client: BaseClient, bucket: str) -> None:
                 raise
 
 
-def head_or_none(
-    client: BaseClient, bucket: str, key: str, **params: Any
-) -> dict[str, Any] | None:
+def head_or_none(client: BaseClient, bucket: str, key: str, **params: Any) -> dict[str, Any] | None:
     """HEAD an object; None when it does not exist. `params` go to head_object as they are
     (e.g. ChecksumMode="ENABLED" to get the stored checksum back)."""
     try:
