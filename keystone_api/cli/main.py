@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from keystone_api.cli import api_cmd, db_cmd, dev_cmd, sync_cmd, token_cmd
+from keystone_api.cli import api_cmd, db_cmd, dev_cmd, simulate_cmd, sync_cmd, token_cmd
 from keystone_api.preflight import ConfigError
 from keystone_pipelines.validator.cli import app as qa_app
 
@@ -20,6 +20,7 @@ app.add_typer(db_cmd.app, name="db")
 app.command("api")(api_cmd.serve)
 app.command("check")(api_cmd.check)
 app.command("dev")(dev_cmd.dev)
+app.command("simulate")(simulate_cmd.simulate)
 app.add_typer(qa_app, name="qa")
 app.add_typer(token_cmd.app, name="token")
 app.add_typer(sync_cmd.app, name="sync")

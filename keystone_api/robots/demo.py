@@ -25,6 +25,15 @@ DEMO_TOPICS: list[dict[str, Any]] = [
     ),
 ]
 
+# What a simulated recording must show to auto-approve: every content defect the fleet
+# simulator injects (keystone_sim.fleet.defects) fails one QA check against it.
+DEMO_QA_SPEC: dict[str, Any] = {
+    "required_topics": [topic["name"] for topic in DEMO_TOPICS],
+    "min_duration_s": 2.0,
+    "max_gap_s": 0.5,
+    "image_sample": 60,
+}
+
 
 def ensure_demo_robot_type(session: Session, settings: Settings) -> RobotType:
     """The demo robot type, created if missing, with the shipped templates installed
@@ -40,7 +49,7 @@ def ensure_demo_robot_type(session: Session, settings: Settings) -> RobotType:
             manufacturer="ArcheBase",
             description="Axon recorder demo robot (simulated fleet, keystone dev)",
             topics=DEMO_TOPICS,
-            qa_spec={},
+            qa_spec=DEMO_QA_SPEC,
         )
         session.add(robot_type)
         session.flush()
