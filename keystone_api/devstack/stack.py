@@ -1,71 +1,185 @@
-"""`keystone dev`: the whole edge on one machine, embedded default (SQLite + SeaweedFS).
+"""`keystone dev`: the whole edge and its cloud on one machine, embedded default.
 
-Starts SeaweedFS, migrates the database, then the API, the Dagster webserver and the
-Dagster daemon; prints their URLs; Ctrl-C stops every process it started. State lives
-under .keystone/, so the next start continues where this one stopped.
+Two SeaweedFS servers (the edge's object store and the cloud's), the API in its edge role
+and a second instance in its cloud role (own SQLite database and bucket), the Dagster
+webserver and daemon (whose sync sensor drains approved episodes into the cloud), a seeded
+demo world, and the fleet simulator. State lives under the state directory (.keystone/),
+so the next start continues where this one stopped.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import time
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from keystone_api.devstack.dagster_home import REPO_ROOT, write_dagster_home
-from keystone_api.devstack.processes import ManagedProcess
+from keystone_api.devstack import devfile
+from keystone_api.devstack.config import (
+    ADMIN_PASSWORD,
+    ADMIN_USERNAME,
+    CLOUD_BUCKET,
+    FLEET,
+    DevConfig,
+    check_ports,
+    jwt_secret,
+)
+from keystone_api.devstack.dagster_home import REPO_ROOT, prepare_instance, write_dagster_home
+from keystone_api.devstack.processes import ManagedProcess, stop_all, wait_healthy
+from keystone_api.devstack.recovery import release_qa_claims
+from keystone_api.devstack.seed import DemoWorld
 from keystone_api.storage.seaweed import SeaweedServer
 
-
-@dataclass
-class DevConfig:
-    state_dir: Path
-    api_port: int = 8080
-    dagster_port: int = 3000
-    s3_port: int = 8333
-    mysql_url: str | None = None
-    s3_endpoint: str | None = None
-    s3_access_key: str = "keystone"
-    s3_secret_key: str = "keystone-secret"
+HEALTH_TIMEOUT_S = 120
 
 
 @dataclass
 class DevStack:
     config: DevConfig
-    processes: list[ManagedProcess] = field(default_factory=list)
-    seaweed: SeaweedServer | None = None
+    services: list[ManagedProcess] = field(default_factory=list)
+    stores: list[ManagedProcess] = field(default_factory=list)
+    simulator: ManagedProcess | None = None
     urls: dict[str, str] = field(default_factory=dict)
+    world: DemoWorld | None = None
+    tokens: dict[str, str] = field(default_factory=dict)
 
     @property
-    def database_url(self) -> str:
-        return self.config.mysql_url or f"sqlite:///{self.config.state_dir / 'keystone.db'}"
+    def logs(self) -> Path:
+        return self.config.state_dir / "logs"
 
     def start(self) -> None:
         cfg = self.config
         cfg.state_dir.mkdir(parents=True, exist_ok=True)
-        s3_endpoint = cfg.s3_endpoint
-        if s3_endpoint is None:
-            self.seaweed = SeaweedServer(
-                cfg.state_dir / "s3-edge", cfg.s3_access_key, cfg.s3_secret_key, s3_port=cfg.s3_port
-            ).start()
-            s3_endpoint = self.seaweed.endpoint_url
-        api_url = f"http://127.0.0.1:{cfg.api_port}"
-        env = {
+        check_ports(cfg)
+        self.secret = jwt_secret(cfg.state_dir)
+        edge_s3, cloud_s3 = self._start_stores()
+        from keystone_api.db import migrate
+
+        migrate.upgrade(cfg.database_url)
+        migrate.upgrade(cfg.cloud_database_url)
+        release_qa_claims(cfg.database_url)
+        robot_type_id, robot_type = self._seed_database(edge_s3)
+        self._ensure_cloud_bucket(cloud_s3)
+        self.services = self._services(edge_s3, cloud_s3)
+        apis, dagster = self.services[:2], self.services[2:]
+        for proc in apis:
+            proc.start()
+        # While the APIs start: the Dagster instance, before its webserver and daemon.
+        prepare_instance(dagster[0].env, self.logs / "dagster-instance.log")
+        for proc in dagster:
+            proc.start()
+        wait_healthy(self.services, HEALTH_TIMEOUT_S)
+        self.world, self.tokens = devfile.seed_and_mint(cfg, self.secret, robot_type_id, robot_type)
+        self.urls = devfile.urls(cfg, edge_s3, cloud_s3, self.tokens["display"])
+        devfile.write(cfg, self.urls, self.tokens, self.world, edge_s3, cloud_s3)
+        if cfg.simulate:
+            self.simulator = self._simulator()
+            self.simulator.start()
+
+    def _start_stores(self) -> tuple[str, str]:
+        """Both SeaweedFS servers at once (each takes a few seconds to be ready)."""
+        cfg = self.config
+        servers: dict[str, SeaweedServer] = {}
+        errors: list[BaseException] = []
+
+        def start(name: str, port: int) -> None:
+            server = SeaweedServer(
+                cfg.state_dir / name, cfg.s3_access_key, cfg.s3_secret_key, s3_port=port
+            )
+            servers[name] = server
+            try:
+                server.start()
+            except BaseException as exc:  # noqa: BLE001 - re-raised below
+                errors.append(exc)
+
+        wanted = {"s3-cloud": cfg.cloud_s3_port}
+        if cfg.s3_endpoint is None:
+            wanted["s3-edge"] = cfg.s3_port
+        threads = [threading.Thread(target=start, args=item) for item in wanted.items()]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for name, server in servers.items():
+            if server.process is not None:
+                assert server.log_path is not None
+                self.stores.append(ManagedProcess(name, [], {}, server.log_path, None, None))
+                self.stores[-1].process = server.process
+        if errors:
+            raise errors[0]
+        edge = cfg.s3_endpoint or servers["s3-edge"].endpoint_url
+        return edge, servers["s3-cloud"].endpoint_url
+
+    def _seed_database(self, edge_s3: str) -> tuple[str, str]:
+        from pydantic import SecretStr
+        from sqlalchemy.orm import Session
+
+        from keystone_api.db.engine import make_engine
+        from keystone_api.devstack.seed import seed_robot_type
+        from keystone_api.settings import Settings
+
+        cfg = self.config
+        settings = Settings(
+            database_url=cfg.database_url,
+            s3_endpoint_url=edge_s3,
+            s3_access_key=cfg.s3_access_key,
+            s3_secret_key=SecretStr(cfg.s3_secret_key),
+        )
+        engine = make_engine(cfg.database_url)
+        try:
+            with Session(engine) as session, session.begin():
+                return seed_robot_type(session, settings)
+        finally:
+            engine.dispose()
+
+    def _ensure_cloud_bucket(self, cloud_s3: str) -> None:
+        from keystone_api.storage.s3 import ensure_bucket, make_s3_client
+
+        cfg = self.config
+        client = make_s3_client(cloud_s3, cfg.s3_access_key, cfg.s3_secret_key)
+        ensure_bucket(client, CLOUD_BUCKET)
+
+    def _edge_env(self, edge_s3: str, cloud_s3: str) -> dict[str, str]:
+        cfg = self.config
+        api_url = cfg.url(cfg.api_port)
+        return {
             **os.environ,
-            "KEYSTONE_DATABASE_URL": self.database_url,
-            "KEYSTONE_S3_ENDPOINT_URL": s3_endpoint,
+            "KEYSTONE_ROLE": "edge",
+            "KEYSTONE_DATABASE_URL": cfg.database_url,
+            "KEYSTONE_S3_ENDPOINT_URL": edge_s3,
             "KEYSTONE_S3_ACCESS_KEY": cfg.s3_access_key,
             "KEYSTONE_S3_SECRET_KEY": cfg.s3_secret_key,
             "KEYSTONE_PUBLIC_BASE_URL": api_url,
             "KEYSTONE_DEV_MODE": "true",
-            "KEYSTONE_API_URL": api_url,
+            "KEYSTONE_JWT_SECRET": self.secret,
+            "KEYSTONE_BOOTSTRAP_ADMIN_USERNAME": ADMIN_USERNAME,
+            "KEYSTONE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "KEYSTONE_SYNC_MODE": "auto",
+            # The Dagster daemon's cloud_sync_sensor drains the queue into the cloud side.
+            "KEYSTONE_CLOUD_API_URL": cfg.url(cfg.cloud_api_port),
+            "KEYSTONE_CLOUD_SERVICE_TOKEN": devfile.service_token(self.secret),
+            "KEYSTONE_CLOUD_S3_ENDPOINT_URL": cloud_s3,
+            "KEYSTONE_CLOUD_S3_ACCESS_KEY": cfg.s3_access_key,
+            "KEYSTONE_CLOUD_S3_SECRET_KEY": cfg.s3_secret_key,
+            "KEYSTONE_CLOUD_BUCKET": CLOUD_BUCKET,
         }
-        from keystone_api.db import migrate
 
-        migrate.upgrade(self.database_url)
-
+    def _services(self, edge_s3: str, cloud_s3: str) -> list[ManagedProcess]:
+        cfg = self.config
+        env = self._edge_env(edge_s3, cloud_s3)
+        cloud_env = {
+            **os.environ,
+            "KEYSTONE_ROLE": "cloud",
+            "KEYSTONE_DATABASE_URL": cfg.cloud_database_url,
+            "KEYSTONE_S3_ENDPOINT_URL": cloud_s3,
+            "KEYSTONE_S3_ACCESS_KEY": cfg.s3_access_key,
+            "KEYSTONE_S3_SECRET_KEY": cfg.s3_secret_key,
+            "KEYSTONE_PUBLIC_BASE_URL": cfg.url(cfg.cloud_api_port),
+            "KEYSTONE_JWT_SECRET": self.secret,
+            "KEYSTONE_CLOUD_BUCKET": CLOUD_BUCKET,
+            "KEYSTONE_MAX_BODY_BYTES": str(8 * 1024 * 1024),
+        }
         dagster_home = cfg.state_dir / "dagster_home"
         dagster_mysql = _dagster_database_url(cfg.mysql_url) if cfg.mysql_url else None
         write_dagster_home(dagster_home, dagster_mysql)
@@ -73,23 +187,23 @@ class DevStack:
         if dagster_mysql:
             dagster_env["DAGSTER_MYSQL_URL"] = dagster_mysql
         bin_dir = Path(sys.executable).parent
-        logs = cfg.state_dir / "logs"
         workspace = str(REPO_ROOT / "workspace.yaml")
-        self.processes = [
+        keystone = [sys.executable, "-m", "keystone_api.cli.main"]
+        dagster_ui = cfg.url(cfg.dagster_port)
+        return [
             ManagedProcess(
                 "api",
-                [
-                    sys.executable,
-                    "-m",
-                    "keystone_api.cli.main",
-                    "api",
-                    "--port",
-                    str(cfg.api_port),
-                    "--no-preflight",
-                ],
+                [*keystone, "api", "--port", str(cfg.api_port), "--no-preflight"],
                 env,
-                logs / "api.log",
-                health_url=api_url + "/healthz",
+                self.logs / "api.log",
+                health_url=cfg.url(cfg.api_port) + "/healthz",
+            ),
+            ManagedProcess(
+                "cloud-api",
+                [*keystone, "api", "--port", str(cfg.cloud_api_port), "--no-preflight"],
+                cloud_env,
+                self.logs / "cloud-api.log",
+                health_url=cfg.url(cfg.cloud_api_port) + "/healthz",
             ),
             ManagedProcess(
                 "dagster-webserver",
@@ -101,45 +215,48 @@ class DevStack:
                     "127.0.0.1",
                     "-p",
                     str(cfg.dagster_port),
-                ],
+                ],  # fmt: skip
                 dagster_env,
-                logs / "dagster-webserver.log",
-                health_url=f"http://127.0.0.1:{cfg.dagster_port}/server_info",
+                self.logs / "dagster-webserver.log",
+                health_url=dagster_ui + "/server_info",
                 cwd=REPO_ROOT,
             ),
             ManagedProcess(
                 "dagster-daemon",
                 [str(bin_dir / "dagster-daemon"), "run", "-w", workspace],
                 dagster_env,
-                logs / "dagster-daemon.log",
+                self.logs / "dagster-daemon.log",
                 cwd=REPO_ROOT,
             ),
         ]
-        for proc in self.processes:
-            proc.start()
-        for proc in self.processes:
-            proc.wait_healthy(timeout_s=90)
-        self.urls = {
-            "api": api_url,
-            "api_docs": api_url + "/docs",
-            "dagster": f"http://127.0.0.1:{cfg.dagster_port}",
-            "s3": s3_endpoint,
-        }
-        (cfg.state_dir / "dev.json").write_text(json.dumps({"urls": self.urls}, indent=2))
 
-    def watch(self) -> None:
-        """Block until Ctrl-C or a child dies (then say which, and stop)."""
-        while True:
-            for proc in self.processes:
-                if not proc.alive():
-                    raise RuntimeError(f"{proc.name} stopped; see {proc.log_path}")
-            time.sleep(1)
+    def _simulator(self) -> ManagedProcess:
+        cfg = self.config
+        cmd = [
+            sys.executable, "-m", "keystone_api.cli.main", "simulate",
+            "--dev-file", str(cfg.state_dir / "dev.json"),
+            "--fleet", FLEET,
+            "--robots", str(cfg.robots),
+            "--episodes", "0",
+            "--seconds", str(cfg.seconds),
+            "--interval", str(cfg.interval_s),
+            "--defect-rate", str(cfg.defect_rate),
+            "--no-progress",
+        ]  # fmt: skip
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        return ManagedProcess("simulator", cmd, env, self.logs / "simulator.log")
+
+    def failed(self) -> list[ManagedProcess]:
+        """Essential processes that stopped (the simulator is not essential)."""
+        return [p for p in [*self.stores, *self.services] if not p.alive()]
 
     def stop(self) -> None:
-        for proc in reversed(self.processes):
-            proc.stop()
-        if self.seaweed is not None:
-            self.seaweed.stop()
+        # The simulator first (it gives unfinished tasks back through the API), then the
+        # servers, then the object stores they write to.
+        if self.simulator is not None:
+            stop_all([self.simulator], timeout_s=10)
+        stop_all(self.services, timeout_s=20)
+        stop_all(self.stores, timeout_s=20)
 
 
 def _dagster_database_url(keystone_url: str) -> str:

@@ -1,0 +1,86 @@
+"""What `keystone dev` runs with: ports, where state lives, the development secrets."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+# Development passwords: printed, and written to dev.json; never use them elsewhere.
+ADMIN_USERNAME = "admin"
+ADMIN_PASSWORD = "admin-dev-password"
+INSPECTOR_PASSWORD = "inspector-dev-password"
+CLOUD_BUCKET = "cloud-episodes"
+FLEET = "dev"
+
+
+@dataclass
+class DevConfig:
+    state_dir: Path
+    api_port: int = 8080
+    cloud_api_port: int = 8081
+    dagster_port: int = 3000
+    s3_port: int = 8333
+    cloud_s3_port: int = 8334
+    mysql_url: str | None = None
+    s3_endpoint: str | None = None
+    s3_access_key: str = "keystone"
+    s3_secret_key: str = "keystone-secret"
+    # The fleet simulator
+    simulate: bool = True
+    robots: int = 4
+    seconds: float = 4.0
+    interval_s: float = 25.0
+    defect_rate: float = 0.2
+
+    def url(self, port: int) -> str:
+        return f"http://127.0.0.1:{port}"
+
+    @property
+    def database_url(self) -> str:
+        return self.mysql_url or f"sqlite:///{self.state_dir / 'keystone.db'}"
+
+    @property
+    def cloud_database_url(self) -> str:
+        return f"sqlite:///{self.state_dir / 'cloud' / 'keystone-cloud.db'}"
+
+    def ports_to_bind(self) -> dict[str, int]:
+        ports = {
+            "--api-port": self.api_port,
+            "--cloud-api-port": self.cloud_api_port,
+            "--dagster-port": self.dagster_port,
+            "--cloud-s3-port": self.cloud_s3_port,
+        }
+        if self.s3_endpoint is None:
+            ports["--s3-port"] = self.s3_port
+        return ports
+
+
+def check_ports(config: DevConfig) -> None:
+    """Fail before starting anything when a port is taken (naming the option to change)."""
+    for option, port in config.ports_to_bind().items():
+        with socket.socket() as sock:
+            # As the servers bind (connections of a previous run in TIME_WAIT are fine).
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                raise RuntimeError(
+                    f"port {port} is in use (another `keystone dev`?): free it or pass "
+                    f"{option} with another port"
+                ) from None
+
+
+def jwt_secret(state_dir: Path) -> str:
+    """One random signing key per state directory, kept across starts: the tokens in
+    dev.json stay valid, and no other installation's tokens are accepted."""
+    path = state_dir / "secrets.json"
+    if path.exists():
+        return str(json.loads(path.read_text())["jwt_secret"])
+    secret = secrets.token_urlsafe(48)
+    path.write_text(json.dumps({"jwt_secret": secret}))
+    os.chmod(path, 0o600)
+    return secret

@@ -1,0 +1,83 @@
+"""The edge app for the simulator (robots need the public URL and the object store in
+their templates, as in tests/robots), the demo world seeded on it, and QA in-process."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+
+from keystone_api.accounts.tokens import TokenClaims, mint
+from keystone_api.settings import get_settings
+from tests.robots.conftest import gateway  # noqa: F401 - the edge app on a real uvicorn
+from tests.robots.harness import Gateway
+
+
+@dataclass(frozen=True)
+class DemoEdge:
+    base: str
+    admin_token: str
+    factory_id: str
+
+
+@pytest.fixture(scope="session")
+def demo_edge(gateway: Gateway) -> DemoEdge:  # noqa: F811
+    """The world `keystone dev` seeds (the same functions), on MariaDB and SeaweedFS."""
+    from keystone_api.db.engine import get_sessionmaker
+    from keystone_api.devstack.seed import seed_robot_type, seed_world
+    from keystone_sim.fleet.provision import AdminApi
+
+    with get_sessionmaker().begin() as session:
+        robot_type_id, robot_type = seed_robot_type(session, get_settings())
+    token = mint(get_settings(), TokenClaims("tool", "devstack-test", "admin"), ttl_s=3600)
+    api = AdminApi(gateway.base, token)
+    try:
+        world = seed_world(
+            api,
+            robot_type_id,
+            robot_type,
+            stations=0,
+            fleet="test",
+            collector_password="collector-test-password",
+            inspector_password="inspector-test-password",
+        )
+    finally:
+        api.close()
+    return DemoEdge(gateway.base, token, world.factory_id)
+
+
+@pytest.fixture
+def qa_loop() -> Iterator[None]:
+    """QA as Dagster's runs do it (keystone_pipelines.qa.run_qa), every half second, on the
+    recordings that land while the test runs."""
+    from keystone_api.db.base import utcnow
+    from keystone_api.db.engine import get_sessionmaker
+    from keystone_api.ids import new_id
+    from keystone_api.storage.s3 import get_s3_client
+    from keystone_pipelines.qa.run import run_qa
+
+    start = utcnow()
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(0.5):
+            run_qa(
+                get_sessionmaker(),
+                get_s3_client(),
+                get_settings(),
+                start,
+                utcnow() + timedelta(hours=1),
+                new_id(),
+                workers=2,
+            )
+
+    thread = threading.Thread(target=loop, name="qa-loop", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=60)
