@@ -38,6 +38,12 @@ sys.path.insert(0, str(REPO))
 
 VALIDATE = """
 import json, resource, sys, time
+
+def hwm_kb():
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec, so a child would also
+    # report the peak of the process it was forked from.
+    line = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+    return int(line.split()[1])
 t0 = time.perf_counter()
 import cv2, numpy, zstandard
 from keystone_pipelines.validator import QaSpec, validate
@@ -54,11 +60,17 @@ assert r.passed, [c.to_dict() for c in r.checks if not c.passed]
 print(json.dumps({"seconds": dt, "cpu": cpu, "imports": imports, "bytes_read": r.bytes_read,
     "tiers": r.tiers,
     "sampled": r.check("image_integrity").data.get("sampled", 0),
-    "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+    "maxrss_kb": hwm_kb()}))
 """
 
 NAIVE = """
-import json, resource, sys, time
+import json, sys, time
+
+def hwm_kb():
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec, so a child would also
+    # report the peak of the process it was forked from.
+    line = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+    return int(line.split()[1])
 t0 = time.perf_counter()
 import cv2, numpy as np
 from mcap.reader import make_reader
@@ -73,7 +85,7 @@ with open(sys.argv[1], "rb") as f:
             img = cv2.imdecode(np.frombuffer(bytes(decoded.data), np.uint8), cv2.IMREAD_COLOR)
             bad += img is None
 print(json.dumps({"seconds": time.perf_counter() - t0, "messages": messages, "frames": frames,
-    "bad": bad, "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+    "bad": bad, "maxrss_kb": hwm_kb()}))
 """
 
 
