@@ -10,7 +10,7 @@ from keystone_pipelines.definitions import defs
 from keystone_pipelines.defs.episodes.partitions import hour_key
 from keystone_pipelines.defs.sync.sensors import cloud_sync_sensor
 from keystone_pipelines.resources import KeystoneResource
-from tests.sync.helpers import approve, flag, landed, sync_rows
+from tests.sync.helpers import approve, drain_all, flag, landed, sync_rows
 
 
 def _resource(base: KeystoneResource, settings) -> KeystoneResource:  # type: ignore[no-untyped-def]
@@ -83,3 +83,34 @@ def test_sensor_skips_when_no_cloud_is_configured(keystone_resource, dagster_ins
     tick = _tick(dagster_instance, keystone_resource)
     assert not tick.run_requests
     assert "not configured" in tick.skip_reason.skip_message
+
+
+def test_a_failed_episode_does_not_ask_for_a_run_every_tick(
+        world, s3, cloud, drained, sync_settings, keystone_resource, dagster_instance) -> None:
+    from datetime import timedelta
+
+    from keystone_api.db.base import utcnow
+    from keystone_api.db.engine import get_sessionmaker
+    from keystone_api.sync.models import EpisodeSync, SyncState
+
+    keystone = _resource(keystone_resource, sync_settings())
+    w = world
+    w.order(target=1)
+    episode = approve(landed(w, s3))
+
+    def mark_failed(due_in_s: float) -> None:  # refused by the cloud: needs a person
+        with get_sessionmaker().begin() as session:
+            row = session.get(EpisodeSync, episode["id"])
+            row.state = SyncState.failed
+            row.next_attempt_at = utcnow() + timedelta(seconds=due_in_s)
+
+    mark_failed(3600)
+    drain_all(sync_settings())  # push the world's replica changes; the episode is not due
+    mark_failed(-1)
+    context = dg.build_sensor_context(instance=dagster_instance, definitions=defs,
+                                      resources={"keystone": keystone})
+    first = cloud_sync_sensor(context)
+    assert len(first.run_requests) == 1  # retried once ...
+    context = dg.build_sensor_context(instance=dagster_instance, definitions=defs,
+                                      resources={"keystone": keystone}, cursor=first.cursor)
+    assert not cloud_sync_sensor(context).run_requests  # ... not again on the next tick

@@ -4,7 +4,7 @@
 import time
 
 import dagster as dg
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from keystone_pipelines.defs.episodes.partitions import hour_key, hour_window
 from keystone_pipelines.resources import KeystoneResource
@@ -15,6 +15,7 @@ DRAIN_SECONDS = 600
 
 @dg.op(description="Deliver queued approved episodes to the cloud, oldest approval first")
 def drain_sync_queue(context: dg.OpExecutionContext, keystone: KeystoneResource):  # type: ignore[no-untyped-def]
+    from keystone_api.sync.claims import PENDING
     from keystone_api.sync.models import EpisodeSync
     from keystone_api.sync.sender import drain
     from keystone_api.sync.stats import partition_stats
@@ -52,8 +53,22 @@ def drain_sync_queue(context: dg.OpExecutionContext, keystone: KeystoneResource)
                     "errors_in_run": len(report.errors),
                 },
             )
-    if report.errors and not report.confirmed:
-        # Nothing got through: fail the run (visible, retried) rather than report success.
+        stuck = (
+            session.execute(
+                select(func.count())
+                .select_from(EpisodeSync)
+                .where(
+                    EpisodeSync.episode_id.in_([e for e, _ in report.errors]),
+                    EpisodeSync.state.in_(PENDING),
+                )
+            ).scalar_one()
+            if report.errors
+            else 0
+        )
+    if stuck and not report.confirmed:
+        # Nothing got through and the queue's head still waits (a transient error: the cloud
+        # or a network down): fail the run so the outage shows. Episodes that failed for
+        # good (refused, changed at the edge) are in the sync status and alerts instead.
         raise dg.Failure(description=f"no episode synced; first error: {report.errors[0][1][:300]}")
     yield dg.Output(report.confirmed)
 
