@@ -1,8 +1,13 @@
-"""The edge app for the simulator (robots need the public URL and the object store in
-their templates, as in tests/robots), the demo world seeded on it, and QA in-process."""
+"""The edge app for the simulator (robots need its public URL and the object store in
+their templates, as in tests/robots), the demo world seeded on it, and QA in-process.
+
+The app is this module's own (module scope): the public URL is a process-wide setting, so
+it is set only while these tests run and restored after, never while tests/robots' app
+(session scope, same worker) serves its robots."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,8 +17,8 @@ import pytest
 
 from keystone_api.accounts.tokens import TokenClaims, mint
 from keystone_api.settings import get_settings
-from tests.robots.conftest import gateway  # noqa: F401 - the edge app on a real uvicorn
-from tests.robots.harness import Gateway
+from keystone_api.storage.seaweed import free_port
+from tests.support.live import serve_app
 
 
 @dataclass(frozen=True)
@@ -23,8 +28,28 @@ class DemoEdge:
     factory_id: str
 
 
-@pytest.fixture(scope="session")
-def demo_edge(gateway: Gateway) -> DemoEdge:  # noqa: F811
+@pytest.fixture(scope="module")
+def edge_app(s3_server) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The edge app on a real uvicorn; the URLs it hands robots point at that port."""
+    from keystone_api.app import create_app
+
+    port = free_port()
+    previous = os.environ.get("KEYSTONE_PUBLIC_BASE_URL")
+    os.environ["KEYSTONE_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
+    get_settings.cache_clear()
+    try:
+        with serve_app(create_app(), port) as base:
+            yield base
+    finally:
+        if previous is None:
+            os.environ.pop("KEYSTONE_PUBLIC_BASE_URL", None)
+        else:
+            os.environ["KEYSTONE_PUBLIC_BASE_URL"] = previous
+        get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def demo_edge(edge_app: str) -> DemoEdge:
     """The world `keystone dev` seeds (the same functions), on MariaDB and SeaweedFS."""
     from keystone_api.db.engine import get_sessionmaker
     from keystone_api.devstack.seed import seed_robot_type, seed_world
@@ -33,7 +58,7 @@ def demo_edge(gateway: Gateway) -> DemoEdge:  # noqa: F811
     with get_sessionmaker().begin() as session:
         robot_type_id, robot_type = seed_robot_type(session, get_settings())
     token = mint(get_settings(), TokenClaims("tool", "devstack-test", "admin"), ttl_s=3600)
-    api = AdminApi(gateway.base, token)
+    api = AdminApi(edge_app, token)
     try:
         world = seed_world(
             api,
@@ -46,7 +71,7 @@ def demo_edge(gateway: Gateway) -> DemoEdge:  # noqa: F811
         )
     finally:
         api.close()
-    return DemoEdge(gateway.base, token, world.factory_id)
+    return DemoEdge(edge_app, token, world.factory_id)
 
 
 @pytest.fixture
