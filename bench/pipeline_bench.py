@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -218,7 +219,7 @@ def main() -> None:  # noqa: PLR0915 - a linear script
                 time.sleep(max(0.0, next_at - time.time()))
             decided = wait_for_decisions(url, set(uploaded), args.timeout)
             total_cpu = cpu.stop()
-            daemon.terminate()
+            os.killpg(daemon.pid, signal.SIGTERM)  # the code server must not outlive it
             daemon.wait(timeout=60)
             log.close()
             report(args, uploaded, decided, total_cpu, url)

@@ -4,6 +4,7 @@ reaches its QA decision with nobody calling anything."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -54,11 +55,12 @@ def test_a_dropped_recording_reaches_its_decision(
             assert daemon.poll() is None, (tmp_path / "daemon.log").read_text()[-3000:]
             time.sleep(2)
     finally:
-        daemon.terminate()
+        # The whole group: the daemon's code server must not outlive it.
+        os.killpg(daemon.pid, signal.SIGTERM)
         try:
             daemon.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            daemon.kill()
+            os.killpg(daemon.pid, signal.SIGKILL)
         log.close()
     assert statuses == {good["id"]: "auto_approved", bad["id"]: "needs_inspection"}, (
         tmp_path / "daemon.log"
