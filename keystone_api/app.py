@@ -48,33 +48,43 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     get_engine().dispose()
 
 
-def _edge_routers(app: FastAPI) -> None:
+def _edge_routers(app: FastAPI, gateways: str) -> None:
     from keystone_api.accounts.router import router as accounts_router
+    from keystone_api.alerts.router import router as alerts_router
     from keystone_api.callbacks.router import router as callbacks_router
     from keystone_api.common.resource import build_router
+    from keystone_api.dashboard.router import mount_dashboard
     from keystone_api.episodes.router import router as episodes_router
     from keystone_api.fleet.resources import RESOURCES as FLEET
+    from keystone_api.metrics.router import router as metrics_router
     from keystone_api.orders.router import router as orders_router
     from keystone_api.orders.tasks_router import router as tasks_router
     from keystone_api.registry.resources import RESOURCES as REGISTRY
-    from keystone_api.robots.router import router as robots_router
+    from keystone_api.robots.router import gateway_router, registration_router
+    from keystone_api.stats.router import router as stats_router
     from keystone_api.sync.router import router as sync_router
 
-    for router in [accounts_router, *(build_router(r) for r in [*REGISTRY, *FLEET]),
-                   orders_router, tasks_router, callbacks_router, episodes_router, robots_router]:
+    if gateways == "only":  # `keystone gateway`: the robots' sockets and nothing else
+        app.include_router(gateway_router, responses=ERROR_RESPONSES)
+        return
+    routers = [
+        accounts_router,
+        *(build_router(r) for r in [*REGISTRY, *FLEET]),
+        orders_router,
+        tasks_router,
+        callbacks_router,
+        episodes_router,
+        registration_router,
+        stats_router,
+        sync_router,
+        alerts_router,
+        metrics_router,
+    ]
+    if gateways == "on":
+        routers.append(gateway_router)
+    for router in routers:
         app.include_router(router, responses=ERROR_RESPONSES)
-    from keystone_api.stats.router import router as stats_router
-
-    app.include_router(stats_router, responses=ERROR_RESPONSES)
-    from keystone_api.dashboard.router import mount_dashboard
-
     mount_dashboard(app)
-    app.include_router(sync_router, responses=ERROR_RESPONSES)
-    from keystone_api.alerts.router import router as alerts_router
-    from keystone_api.metrics.router import router as metrics_router
-
-    app.include_router(alerts_router, responses=ERROR_RESPONSES)
-    app.include_router(metrics_router, responses=ERROR_RESPONSES)
 
 
 def create_app() -> FastAPI:
@@ -93,7 +103,7 @@ def create_app() -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health_router)
     if settings.role == DeployRole.edge:
-        _edge_routers(app)
+        _edge_routers(app, settings.gateways)
     else:
         from keystone_api.accounts.router import router as accounts_router
         from keystone_api.cloud.router import router as cloud_router

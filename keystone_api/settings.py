@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,6 +43,12 @@ class Settings(BaseSettings):
 
     # Where robots and collectors reach this server (callback URLs, WebSocket URLs).
     public_base_url: str = "http://127.0.0.1:8080"
+    # The robot gateways (recorder and transfer WebSockets, recorder actions, device-state
+    # stream) hold live sockets, so they run in one process: "on" here (one API process),
+    # "off" (API workers behind a separate `keystone gateway`), "only" (that gateway).
+    gateways: Literal["on", "off", "only"] = "on"
+    # Where robots reach the gateways, when they do not run in this process.
+    gateway_url: str | None = None
 
     jwt_secret: SecretStr = SecretStr("dev-insecure-change-me-dev-insecure-change-me")
     jwt_algorithm: str = "HS256"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import typer
 
 from keystone_api.preflight import check_database, check_object_store, load_settings
+from keystone_api.settings import get_settings
 
 WS_MAX_FRAME_BYTES = 1024 * 1024
 
@@ -22,14 +24,16 @@ def check() -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to bind."),
     port: int = typer.Option(8080, help="TCP port."),
-    workers: int = typer.Option(1, help="uvicorn worker processes."),
+    workers: int = typer.Option(
+        1,
+        help="uvicorn worker processes; more than one serves the robot gateways apart "
+        "(run `keystone gateway` beside it).",
+    ),
     tls_cert: str | None = typer.Option(None, help="PEM certificate: serve HTTPS (TLS 1.3 only)."),
     tls_key: str | None = typer.Option(None, help="PEM private key for --tls-cert."),
     preflight: bool = typer.Option(True, help="Check database and object store first."),
 ) -> None:
     """Serve the Keystone API."""
-    import uvicorn
-
     settings = load_settings()
     if preflight:
         check_database(settings.database_url)
@@ -38,6 +42,37 @@ def serve(
         raise typer.BadParameter("--tls-cert and --tls-key go together")
     if tls_cert and workers > 1:
         raise typer.BadParameter("TLS is served by one worker; terminate TLS in a proxy to scale")
+    if workers > 1 and settings.gateways == "on":
+        # Live sockets cannot be shared between workers: the gateways go to their own
+        # process (`keystone gateway`), robots are sent there (KEYSTONE_GATEWAY_URL).
+        os.environ["KEYSTONE_GATEWAYS"] = "off"
+        get_settings.cache_clear()
+        typer.echo(
+            "keystone: serving the API without the robot gateways (several workers); "
+            "run `keystone gateway` and set KEYSTONE_GATEWAY_URL",
+            err=True,
+        )
+    _run(host, port, workers, tls_cert, tls_key)
+
+
+def gateway(
+    host: str = typer.Option("127.0.0.1", help="Interface to bind."),
+    port: int = typer.Option(8081, help="TCP port robots' WebSockets reach."),
+    preflight: bool = typer.Option(True, help="Check the database first."),
+) -> None:
+    """Serve only the robot gateways (recorder and transfer WebSockets, recorder actions,
+    device-state stream), in one process, beside `keystone api --workers N`."""
+    settings = load_settings()
+    if preflight:
+        check_database(settings.database_url)
+    os.environ["KEYSTONE_GATEWAYS"] = "only"
+    get_settings.cache_clear()
+    _run(host, port, 1, None, None)
+
+
+def _run(host: str, port: int, workers: int, tls_cert: str | None, tls_key: str | None) -> None:
+    import uvicorn
+
     options: dict[str, Any] = dict(
         factory=True,
         host=host,
@@ -50,11 +85,11 @@ def serve(
         log_level="info",
     )
     if workers > 1:
-        uvicorn.run("keystone_api.app:create_app", workers=workers, **options)  # type: ignore[arg-type]
+        uvicorn.run("keystone_api.app:create_app", workers=workers, **options)
         return
     config = uvicorn.Config(
         "keystone_api.app:create_app", ssl_certfile=tls_cert, ssl_keyfile=tls_key, **options
-    )  # type: ignore[arg-type]
+    )
     if tls_cert:
         tls13_only(config)
     uvicorn.Server(config).run()

@@ -19,6 +19,7 @@ app = typer.Typer(
 app.add_typer(db_cmd.app, name="db")
 app.command("api")(api_cmd.serve)
 app.command("check")(api_cmd.check)
+app.command("gateway")(api_cmd.gateway)
 app.command("dev")(dev_cmd.dev)
 app.command("simulate")(simulate_cmd.simulate)
 app.add_typer(qa_app, name="qa")

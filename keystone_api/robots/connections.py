@@ -161,6 +161,9 @@ class Hub:
         self.rpc_timeout_s = 15.0  # the original server's RPC timeout
         self.upload_cooldown_s = 120.0  # an upload silent this long is requested again
         self.sweep_interval_s = 10.0
+        # Set when the gateway runs apart from the API (`keystone gateway`): finish callbacks
+        # land in other processes, so new uploads are found by polling the database.
+        self.new_upload_poll_s: float | None = None
         self.verify_retry_s = 30.0  # waiting_ack ids are verified again at most this often
         self.recent_requests: dict[str, float] = {}
         self.recent_verifies: dict[str, float] = {}

@@ -9,8 +9,9 @@ TRANSFER_PATH = "/transfer"
 
 
 def ws_base_url(settings: Settings) -> str:
-    """public_base_url with its scheme turned into ws:// or wss://."""
-    base = settings.public_base_url.rstrip("/")
+    """Where robots reach the gateways (gateway_url, else public_base_url), as ws:// or
+    wss://."""
+    base = (settings.gateway_url or settings.public_base_url).rstrip("/")
     if base.startswith("https://"):
         return "wss://" + base.removeprefix("https://")
     if base.startswith("http://"):

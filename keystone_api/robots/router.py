@@ -25,8 +25,11 @@ from keystone_api.robots import (
 )
 from keystone_api.robots.connections import Hub, db_call
 from keystone_api.robots.device_state import clear_connections
+from keystone_api.settings import get_settings
 
 log = logging.getLogger("keystone.robots")
+# How soon a gateway running apart from the API notices a finished recording to request.
+NEW_UPLOAD_POLL_S = 1.0
 _hubs: weakref.WeakSet[Hub] = weakref.WeakSet()
 _subscribed = False
 
@@ -92,6 +95,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await db_call(clear_connections)
     except Exception:  # noqa: BLE001 - no schema yet: /readyz says so, sockets will fail
         log.warning("could not reset robots' connection flags", exc_info=True)
+    if get_settings().gateways == "only":
+        hub.new_upload_poll_s = NEW_UPLOAD_POLL_S
     sweeper = hub.spawn(transfer_gateway.sweep(hub))
     _chain_stop_signals(hub)
     try:
@@ -102,8 +107,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _hubs.discard(hub)
 
 
-router = APIRouter(lifespan=lifespan)
-for _module in (register_router, recorder_router, state_stream):
-    router.include_router(_module.router)
-router.include_router(recorder_gateway.router)
-router.include_router(transfer_gateway.router)
+# Registration and templates are stateless: every API process serves them.
+registration_router = APIRouter()
+registration_router.include_router(register_router.router)
+
+# The gateways hold live sockets: one process (the API when alone, else `keystone gateway`).
+gateway_router = APIRouter(lifespan=lifespan)
+for _module in (recorder_router, state_stream, recorder_gateway, transfer_gateway):
+    gateway_router.include_router(_module.router)
+
+router = APIRouter()
+router.include_router(registration_router)
+router.include_router(gateway_router)

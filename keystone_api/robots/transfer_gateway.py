@@ -199,9 +199,15 @@ async def resume(hub: Hub, link: Link) -> None:
 async def sweep(hub: Hub) -> None:
     """Forever: ask again for uploads silent longer than the cooldown. (Short naps, so a
     changed interval takes effect at once.)"""
-    last = time.monotonic()
+    last = polled = time.monotonic()
     while True:
-        await asyncio.sleep(min(hub.sweep_interval_s, 1.0))
+        await asyncio.sleep(min(hub.sweep_interval_s, hub.new_upload_poll_s or 1.0, 1.0))
+        if hub.new_upload_poll_s and time.monotonic() - polled >= hub.new_upload_poll_s:
+            polled = time.monotonic()
+            try:
+                await request_new_uploads(hub)
+            except Exception:  # noqa: BLE001 - the next poll tries again
+                log.exception("new upload poll failed")
         if time.monotonic() - last < hub.sweep_interval_s:
             continue
         last = time.monotonic()
@@ -209,6 +215,14 @@ async def sweep(hub: Hub) -> None:
             await sweep_once(hub)
         except Exception:  # noqa: BLE001 - the next sweep tries again
             log.exception("upload sweep failed")
+
+
+async def request_new_uploads(hub: Hub) -> None:
+    """Ask connected robots for uploads nobody asked for yet (their finish callbacks were
+    answered by another process)."""
+    robot_ids = [link.robot.robot_id for link in hub.transfers.values()]
+    for task_id, robot_id in await db_call(uploads.uploads_to_request, robot_ids, None, 200, True):
+        await request_upload(hub, task_id, robot_id, "upload requested")
 
 
 async def sweep_once(hub: Hub) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -234,13 +234,19 @@ def _rejected(
 
 
 def uploads_to_request(
-    session: Session, robot_ids: list[str], silent_since: datetime | None, limit: int = 200
+    session: Session,
+    robot_ids: list[str],
+    silent_since: datetime | None,
+    limit: int = 200,
+    only_new: bool = False,
 ) -> list[tuple[str, str]]:
     """(task id, robot id) of uploading tasks to ask for (again): never requested, or, with
-    `silent_since`, heard of last before it (stalled)."""
+    `silent_since`, heard of last before it (stalled); `only_new`: never requested only."""
     if not robot_ids:
         return []
     stale: ColumnElement[bool] = TaskUpload.state.in_(STALLABLE)
+    if only_new:
+        stale = false()
     if silent_since is not None:
         stale = and_(
             stale, or_(TaskUpload.last_event_at.is_(None), TaskUpload.last_event_at < silent_since)

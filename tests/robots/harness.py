@@ -88,6 +88,24 @@ class Site:
         await self.until(lambda: self._live(robot), what="recorder state known")
         return robot
 
+    async def online_robot_at(self, gateway: str, faults: Faults | None = None) -> AxonRobot:
+        """A robot online when the gateways run in their own process at `gateway`."""
+        robot = self.robot(faults)
+        await robot.register()
+        await robot.start()
+        await robot.wait_connected()
+        async with httpx.AsyncClient(base_url=gateway, timeout=30) as gw:
+
+            async def live() -> bool:
+                resp = await gw.get(
+                    f"/api/v1/recorder/{robot.device_id}/state", headers=auth(self.admin)
+                )
+                state = resp.json()
+                return bool(state["connected"] and state["transfer_connected"] and state["state"])
+
+            await self.until(live, what="recorder state known")
+        return robot
+
     async def _live(self, robot: AxonRobot) -> bool:
         state = await self.call("GET", f"/api/v1/recorder/{robot.device_id}/state")
         return bool(state["connected"] and state["transfer_connected"] and state["state"])
