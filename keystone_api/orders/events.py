@@ -4,9 +4,14 @@ free of WebSocket code, and a gateway subscribes when it is mounted."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
-from keystone_api.orders.models import Task
+
+class TaskLike(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def robot_id(self) -> str | None: ...
 
 
 class TaskEvents:
@@ -16,7 +21,7 @@ class TaskEvents:
     def on_upload_requested(self, fn: Callable[[str, str | None], Any]) -> None:
         self._upload_requested.append(fn)
 
-    def upload_requested(self, task: Task) -> None:
+    def upload_requested(self, task: TaskLike) -> None:
         """The task's recording should be (re)uploaded: ask its robot's transfer daemon."""
         for fn in self._upload_requested:
             fn(task.id, task.robot_id)

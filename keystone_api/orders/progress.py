@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from keystone_api.db.base import utcnow
@@ -102,20 +102,18 @@ def refresh_order(session: Session, order: Order, actor: str = "system") -> None
 
 
 def after_task_change(session: Session, task: Task) -> None:
-    """Let the task's batch and workstation follow it. On the hot paths (callbacks) this
-    costs one statement: counting a batch's tasks is only needed when a task ends."""
+    """Let the task's batch and workstation follow it (counting a batch's tasks is only
+    needed when a task ends)."""
     if task.status in TERMINAL:
         batch = session.get(Batch, task.batch_id)
         if batch is not None:
             refresh_batch(session, batch)
     elif task.status in FINISHED:
-        # The batch becomes active with its first finished task (a no-op if it is already).
-        session.execute(
-            update(Batch)
-            .where(Batch.id == task.batch_id, Batch.status == BatchStatus.pending)
-            .values(status=BatchStatus.active, activated_at=utcnow(), version=Batch.version + 1)
-            .execution_options(synchronize_session=False)
-        )
+        # The batch becomes active with its first finished task.
+        batch = session.get(Batch, task.batch_id)
+        if batch is not None and batch.status == BatchStatus.pending:
+            batch.status = BatchStatus.active
+            batch.activated_at = utcnow()
     refresh_workstation(session, task.workstation_id, task)
 
 

@@ -12,6 +12,9 @@ pending/ready -> uploading, and a landed recording completes the task from any o
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from keystone_api.db.base import utcnow
@@ -45,36 +48,57 @@ def can_transition(current: S, target: S) -> bool:
     return target in ALLOWED[current]
 
 
+def check(task_id: str, current: S, target: S) -> None:
+    """Raise IllegalTransition (409, naming the current state) unless current -> target."""
+    if not can_transition(current, target):
+        raise IllegalTransition(
+            f"task '{task_id}' cannot go from {current.value} to {target.value}",
+            {"task_id": task_id, "current_status": current.value, "requested": target.value},
+        )
+
+
+def changed_columns(target: S, started_at: datetime | None, now: datetime) -> dict[str, Any]:
+    """The columns a move to `target` sets, besides the status itself."""
+    if target == S.in_progress and started_at is None:
+        return {"started_at": now}
+    if target == S.completed:
+        return {"completed_at": now}
+    if target == S.pending:
+        # Back in the queue: the abandoned recording's callbacks belong to it, not to the
+        # next recording of this task (whose start must not look like a conflict).
+        return {
+            "started_at": None,
+            "finished_at": None,
+            "start_callback": None,
+            "finish_callback": None,
+        }
+    return {}
+
+
+def transition_row(
+    task_id: str, current: S, target: S, actor: str, cause: str, now: datetime
+) -> dict[str, Any]:
+    """The task_transitions row that records a move."""
+    return {
+        "task_id": task_id,
+        "from_status": current.value,
+        "to_status": target.value,
+        "actor": actor,
+        "cause": cause[:500],
+        "at": now,
+    }
+
+
 def transition(session: Session, task: Task, target: S, actor: str, cause: str = "") -> bool:
     """Move the task to `target`, recording who and why. Returns False when it is already
     there (idempotent); raises IllegalTransition (409, with the current state) otherwise."""
     current = task.status
     if current == target:
         return False
-    if not can_transition(current, target):
-        raise IllegalTransition(
-            f"task '{task.id}' cannot go from {current.value} to {target.value}",
-            {"task_id": task.id, "current_status": current.value, "requested": target.value},
-        )
+    check(task.id, current, target)
     now = utcnow()
     task.status = target
-    if target == S.in_progress and task.started_at is None:
-        task.started_at = now
-    if target == S.completed:
-        task.completed_at = now
-    if target == S.pending:
-        # Back in the queue: the abandoned recording's callbacks belong to it, not to the
-        # next recording of this task (whose start must not look like a conflict).
-        task.started_at = task.finished_at = None
-        task.start_callback = task.finish_callback = None
-    session.add(
-        TaskTransition(
-            task_id=task.id,
-            from_status=current.value,
-            to_status=target.value,
-            actor=actor,
-            cause=cause[:500],
-            at=now,
-        )
-    )
+    for column, value in changed_columns(target, task.started_at, now).items():
+        setattr(task, column, value)
+    session.add(TaskTransition(**transition_row(task.id, current, target, actor, cause, now)))
     return True

@@ -83,15 +83,19 @@ class ReplicaOutbox(Base):
     created_at: Mapped[datetime] = mapped_column()
 
 
+def outbox_insert(kind: str, record_id: str, version: int) -> Any:
+    """The INSERT of one change (for code that writes replicated rows with Core, where the
+    mapper event below does not fire)."""
+    return insert(ReplicaOutbox).values(
+        kind=kind, record_id=record_id, version=version, created_at=utcnow()
+    )
+
+
 def _record_change(_mapper: Any, connection: Connection, target: Any) -> None:
     kind = REPLICATED_TABLES.get(getattr(target, "__tablename__", ""))
     if kind is None:
         return
-    connection.execute(
-        insert(ReplicaOutbox).values(
-            kind=kind, record_id=target.id, version=target.version, created_at=utcnow()
-        )
-    )
+    connection.execute(outbox_insert(kind, target.id, target.version))
 
 
 # A mapper event on the Versioned mixin reaches every replicated model, whichever module
