@@ -12,19 +12,20 @@ servers with closed-loop clients and compares their throughput.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import itertools
 import sys
-import threading
 import time
 from pathlib import Path
+from typing import Any
 
-import httpx
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.api_seed import seed  # noqa: E402
 from bench.common import fresh_mysql_database, server, summary_ms  # noqa: E402
+from bench.rawhttp import Connection, encode  # noqa: E402
 from keystone_api.accounts.tokens import TokenClaims, mint  # noqa: E402
 from keystone_api.storage.seaweed import free_port  # noqa: E402
 
@@ -70,65 +71,78 @@ def robot_actions(settings, robot_id: str, device_id: str, factory_id: str, task
         yield (f"/api/v1/robots/{robot_id}/heartbeat", device, None)
 
 
-def open_loop(base: str, streams, rate: float, seconds: float) -> tuple[list[float], int, int]:
-    """Each robot is a thread sending its next request at its scheduled time (open loop:
-    latency counts from the schedule, so server queueing cannot hide). Threads with one
-    keep-alive connection each: httpx's asyncio client tops out near 100 req/s here, far
-    below what it has to measure."""
+async def open_loop(
+    host: str, port: int, streams: list[Any], rate: float, seconds: float
+) -> tuple[list[float], int, int]:
+    """Each robot sends its next request at its scheduled time on its own keep-alive
+    connection (open loop: latency counts from the schedule, so queueing cannot hide)."""
     latencies: list[float] = []
     errors = 0
-    lock = threading.Lock()
     robots = len(streams)
     period = robots / rate  # each robot sends every `period` seconds
     t0 = time.perf_counter() + 1.0
 
-    def robot(i: int, actions) -> None:  # type: ignore[no-untyped-def]
+    async def robot(i: int, actions: Any) -> None:
         nonlocal errors
-        with httpx.Client(base_url=base, timeout=30) as client:
+        conn = Connection(host, port)
+        try:
             for k in itertools.count():
                 scheduled = t0 + i * (1 / rate) + k * period
                 if scheduled - t0 > seconds:
                     return
                 delay = scheduled - time.perf_counter()
                 if delay > 0:
-                    time.sleep(delay)
-                path, token, body = next(actions)
-                r = client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
-                with lock:
-                    latencies.append(time.perf_counter() - scheduled)
-                    errors += r.status_code >= 300
+                    await asyncio.sleep(delay)
+                status = await conn.request(next(actions))
+                latencies.append(time.perf_counter() - scheduled)
+                errors += status >= 300
+        finally:
+            conn.close()
 
-    threads = [threading.Thread(target=robot, args=(i, s)) for i, s in enumerate(streams)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    await asyncio.gather(*(robot(i, s) for i, s in enumerate(streams)))
     return latencies, errors, len(latencies)
 
 
-def closed_loop(base: str, make_request, concurrency: int, seconds: float) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+async def closed_loop(
+    host: str, port: int, next_request: Any, concurrency: int, seconds: float
+) -> tuple[int, int]:
     done = errors = 0
-    lock = threading.Lock()
     deadline = time.perf_counter() + seconds
 
-    def worker() -> None:
+    async def worker() -> None:
         nonlocal done, errors
-        with httpx.Client(base_url=base, timeout=30) as client:
+        conn = Connection(host, port)
+        try:
             while time.perf_counter() < deadline:
-                with lock:
-                    path, token, body = make_request()
-                headers = {"Authorization": f"Bearer {token}"} if token else {}
-                r = client.post(path, json=body, headers=headers)
-                with lock:
-                    done += 1
-                    errors += r.status_code >= 300
+                status = await conn.request(next_request())
+                done += 1
+                errors += status >= 300
+        finally:
+            conn.close()
 
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
     return done, errors
+
+
+def _encoded(settings: Any, seeded: Any, host: str, tasks: slice) -> list[list[bytes]]:
+    """Every robot's requests, minted and encoded before the clock starts."""
+    out = []
+    for rid, dev in seeded.robots:
+        actions = robot_actions(
+            settings, rid, dev, seeded.factory_id, seeded.tasks_by_robot[rid][tasks]
+        )
+        out.append(
+            [
+                encode("POST", path, host, body, {"Authorization": f"Bearer {token}"})
+                for path, token, body in actions
+            ]
+        )
+    return out
+
+
+def _server_cpu(pid: int) -> float:
+    procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    return sum(p.cpu_times().user + p.cpu_times().system for p in procs)
 
 
 def main() -> None:
@@ -137,11 +151,18 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=500)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--saturate-seconds", type=float, default=10)
-    parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers for both servers")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="uvicorn workers for both servers (the robot gateways need 1)",
+    )
     args = parser.parse_args()
 
     import os
+
+    from sqlalchemy.orm import Session
 
     from keystone_api.db import migrate
     from keystone_api.db.engine import make_engine
@@ -154,21 +175,18 @@ def main() -> None:
         migrate.upgrade(url)
         per_robot = int(args.rate * (args.seconds + 1) / args.robots / 3) + 2
         sat_tasks = int(args.saturate_seconds * 2000 / args.robots / 2) + 2
-        from sqlalchemy.orm import Session
-
         engine = make_engine(url)
         with Session(engine) as session, session.begin():
             seeded = seed(session, args.robots, per_robot + sat_tasks)
         engine.dispose()
-        streams = [
-            robot_actions(
-                settings, rid, dev, seeded.factory_id, seeded.tasks_by_robot[rid][:per_robot]
-            )
-            for rid, dev in seeded.robots
+        port, bare_port = free_port(), free_port()
+        host = f"127.0.0.1:{port}"
+        offered = _encoded(settings, seeded, host, slice(0, per_robot))
+        saturate = [
+            r for robot in _encoded(settings, seeded, host, slice(per_robot, None)) for r in robot
         ]
         env = {"KEYSTONE_DATABASE_URL": url, "KEYSTONE_DATABASE_POOL_SIZE": "40"}
         logs = Path("bench/out")
-        port, bare_port = free_port(), free_port()
         keystone = [
             sys.executable,
             "-m",
@@ -181,48 +199,32 @@ def main() -> None:
             "--no-preflight",
         ]
         print(
-            f"robots={args.robots} offered={args.rate:.0f} req/s for {args.seconds:.0f}s, "
-            f"uvicorn workers={args.workers}, MariaDB"
+            f"robots={args.robots} offered={args.rate:.0f} req/s for {args.seconds:.0f}s "
+            f"(start, finish, heartbeat per recording), uvicorn workers={args.workers}, "
+            f"MariaDB, client: raw HTTP/1.1 keep-alive on asyncio"
         )
-        with server(keystone, env, f"http://127.0.0.1:{port}/healthz", logs / "cb-api.log") as proc:
-            base = f"http://127.0.0.1:{port}"
-            cpu0 = sum(
-                p.cpu_times().user + p.cpu_times().system
-                for p in [psutil.Process(proc.pid), *psutil.Process(proc.pid).children()]
+        with server(keystone, env, f"http://{host}/healthz", logs / "cb-api.log") as proc:
+            cpu0, t = _server_cpu(proc.pid), time.perf_counter()
+            lat, errors, n = asyncio.run(
+                open_loop("127.0.0.1", port, [iter(r) for r in offered], args.rate, args.seconds)
             )
-            t = time.perf_counter()
-            lat, errors, n = open_loop(base, streams, args.rate, args.seconds)
             wall = time.perf_counter() - t
-            cpu1 = sum(
-                p.cpu_times().user + p.cpu_times().system
-                for p in [psutil.Process(proc.pid), *psutil.Process(proc.pid).children()]
-            )
+            cpu = (_server_cpu(proc.pid) - cpu0) / wall
             print(
                 f"[offered] {n} requests in {wall:.1f}s = {n / wall:.0f} req/s achieved, "
-                f"{errors} errors, server CPU {(cpu1 - cpu0) / wall:.2f} cores"
+                f"{errors} errors, server CPU {cpu:.2f} cores"
             )
-            print(f"[offered] latency {summary_ms(lat)}")
-
-            sat_streams = itertools.cycle(
-                [
-                    robot_actions(
-                        settings,
-                        rid,
-                        dev,
-                        seeded.factory_id,
-                        seeded.tasks_by_robot[rid][per_robot:],
-                    )
-                    for rid, dev in seeded.robots
-                ]
+            print(f"[offered] latency {summary_ms(lat)}  (target p99 < 100 ms)")
+            pending = iter(saturate)
+            done, errs = asyncio.run(
+                closed_loop(
+                    "127.0.0.1",
+                    port,
+                    lambda: next(pending),
+                    args.concurrency,
+                    args.saturate_seconds,
+                )
             )
-
-            def next_callback():
-                while True:
-                    stream = next(sat_streams)
-                    for item in stream:
-                        return item
-
-            done, errs = closed_loop(base, next_callback, args.concurrency, args.saturate_seconds)
             keystone_rps = done / args.saturate_seconds
             print(f"[saturation] keystone callbacks: {keystone_rps:.0f} req/s ({errs} errors)")
         bare = [
@@ -239,11 +241,15 @@ def main() -> None:
         ]
         with server(bare, env, f"http://127.0.0.1:{bare_port}/healthz", logs / "cb-bare.log"):
             ids = itertools.cycle([t for ts in seeded.tasks_by_robot.values() for t in ts])
-            done, errs = closed_loop(
-                f"http://127.0.0.1:{bare_port}",
-                lambda: (f"/bare/{next(ids)}", None, None),
-                args.concurrency,
-                args.saturate_seconds,
+            bare_host = f"127.0.0.1:{bare_port}"
+            done, errs = asyncio.run(
+                closed_loop(
+                    "127.0.0.1",
+                    bare_port,
+                    lambda: encode("POST", f"/bare/{next(ids)}", bare_host),
+                    args.concurrency,
+                    args.saturate_seconds,
+                )
             )
             bare_rps = done / args.saturate_seconds
             print(f"[saturation] bare SELECT endpoint: {bare_rps:.0f} req/s ({errs} errors)")

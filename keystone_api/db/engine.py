@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from keystone_api.settings import get_settings
@@ -40,14 +42,37 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_size", settings.database_pool_size)
     kwargs.setdefault("max_overflow", settings.database_pool_size)
     kwargs.setdefault("pool_timeout", timeout)
-    return create_engine(
+    engine = create_engine(
         url,
         connect_args=connect_args,
-        pool_pre_ping=True,
         pool_recycle=3600,
         isolation_level="READ COMMITTED",
         **kwargs,
     )
+    _ping_when_idle(engine)
+    return engine
+
+
+# A connection used within this many seconds is trusted without a ping: a busy API saves a
+# round trip per request, and one idle longer (maybe cut by a restart or a firewall) is
+# checked first, as pool_pre_ping would.
+IDLE_PING_S = 5.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("checked_in", 0.0) <= IDLE_PING_S:
+            return
+        try:
+            dbapi_conn.ping(reconnect=False)
+        except Exception as exc:  # noqa: BLE001 - any failure means a dead connection
+            # The pool discards this connection and tries a fresh one.
+            raise DisconnectionError(str(exc)) from exc
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["checked_in"] = time.monotonic()
 
 
 @lru_cache
