@@ -133,7 +133,8 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ve
         limit, offset = filters.limit, filters.offset  # type: ignore[attr-defined]
         stmt = _filter(select(res.model), res.model, filters)
         order = res.order_by if res.order_by is not None else res.model.id
-        stmt = res.scope(stmt, principal).order_by(*(order if isinstance(order, tuple) else (order,)))
+        orders = order if isinstance(order, tuple) else (order,)
+        stmt = res.scope(stmt, principal).order_by(*orders)
         items, total = page(session, stmt, limit, offset)
         return {"items": items, "total": total, "limit": limit, "offset": offset}
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import httpx
 from sqlalchemy.engine import make_url
 

@@ -20,7 +20,8 @@ def test_tasks_are_batched_per_fitting_workstation(world, client) -> None:
     w = world
     # A third workstation with a robot of another type gets nothing.
     other_type = w.post("/api/v1/robot-types", {"name": f"Other {w.factory_id}"})
-    robot = w.post("/api/v1/robots", {"factory_id": w.factory_id, "robot_type_id": other_type["id"]})
+    robot = w.post("/api/v1/robots",
+                   {"factory_id": w.factory_id, "robot_type_id": other_type["id"]})
     w.post("/api/v1/workstations", {"factory_id": w.factory_id, "name": "WS-other",
                                     "robot_id": robot["id"]})
     order = w.order(target=7, batch_size=2)
@@ -48,7 +49,8 @@ def test_order_without_a_fitting_workstation_waits_then_schedules(world, client)
     created = ok(client.post(f"/api/v1/orders/{order['id']}/schedule", json={},
                              headers=auth(w.admin)))
     assert len(created) == 2
-    assert ok(client.get(f"/api/v1/orders/{order['id']}", headers=auth(w.admin)))["status"] == "active"
+    current = ok(client.get(f"/api/v1/orders/{order['id']}", headers=auth(w.admin)))
+    assert current["status"] == "active"
 
 
 def test_pause_stops_handing_out_and_resume_restarts(world, client) -> None:
@@ -63,7 +65,8 @@ def test_pause_stops_handing_out_and_resume_restarts(world, client) -> None:
     assert client.post(f"/api/v1/orders/{order['id']}/pause",
                        headers=auth(w.admin)).status_code == 409
     ok(client.post(f"/api/v1/orders/{order['id']}/resume", headers=auth(w.admin)))
-    ok(client.post(f"/api/v1/workstations/{w.workstations[0]['id']}/tasks/next", headers=auth(token)))
+    ok(client.post(f"/api/v1/workstations/{w.workstations[0]['id']}/tasks/next",
+                   headers=auth(token)))
 
 
 def test_cancel_order_cancels_unstarted_tasks_and_lets_recordings_finish(world, client, s3) -> None:
@@ -110,7 +113,8 @@ def test_recall_of_a_completed_order_reopens_it(world, client, s3) -> None:
     order = w.order(target=1)
     episode = record_one(w, s3, 0)
     record_qa(episode["id"], 1.0)
-    assert ok(client.get(f"/api/v1/orders/{order['id']}", headers=auth(w.admin)))["status"] == "completed"
+    done = ok(client.get(f"/api/v1/orders/{order['id']}", headers=auth(w.admin)))
+    assert done["status"] == "completed"
     ok(client.post(f"/api/v1/batches/{episode['batch_id']}/recall", headers=auth(w.admin)))
     reopened = ok(client.get(f"/api/v1/orders/{order['id']}", headers=auth(w.admin)))
     assert reopened["status"] == "active"

@@ -87,7 +87,8 @@ def test_sops_are_versioned_and_tasks_keep_theirs(world, client) -> None:
     assert v2["id"] != w.sop_id and v2["version_number"] == 2
     old = ok(client.get(f"/api/v1/sops/{w.sop_id}", headers=auth(w.admin)))
     assert old["archived_at"] is not None and old["steps"] == ["grasp", "fold"]
-    assert ok(client.get(f"/api/v1/tasks/{task['id']}", headers=auth(w.admin)))["sop_id"] == w.sop_id
+    kept = ok(client.get(f"/api/v1/tasks/{task['id']}", headers=auth(w.admin)))
+    assert kept["sop_id"] == w.sop_id
     assert cfg["sop_id"] == w.sop_id
     # New orders must use the current version.
     response = client.post("/api/v1/orders", json={"factory_id": w.factory_id,

@@ -52,7 +52,8 @@ def test_tls13_client_is_served_and_tls12_client_refused(tls_server) -> None:
     with httpx.Client(verify=tls13) as client:
         response = client.get(base + "/healthz")
         assert response.status_code == 200
-        assert response.extensions["network_stream"].get_extra_info("ssl_object").version() == "TLSv1.3"
+        ssl_object = response.extensions["network_stream"].get_extra_info("ssl_object")
+        assert ssl_object.version() == "TLSv1.3"
 
     tls12 = ssl.create_default_context(cafile=str(ca_path))
     tls12.maximum_version = ssl.TLSVersion.TLSv1_2
