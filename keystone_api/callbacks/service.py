@@ -8,7 +8,9 @@ of them may be lost. Rules: a duplicate (same facts) gets the same answer; a con
 Callbacks are the API's hottest path (every recording of every robot, twice), so they run
 as a handful of Core statements on the request's transaction instead of ORM loads and
 flushes: one locking read of the task with its owner, one UPDATE, the transition row, the
-replica outbox row. The rules are the task state machine's own (task_states).
+replica outbox row. They go to the session's Connection (its transaction), skipping the
+ORM's execution layer, which they do not need. The rules are the task state machine's own
+(task_states).
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ def _owned(session: Session, principal: Principal, task_id: str, device_id: str)
     if principal.kind == "task" and principal.task_id != task_id:
         raise Forbidden("this token is for another task")
     # One statement: the task locked, with its factory and the robot that owns it.
-    row = session.execute(_OWNED.where(Task.id == task_id)).first()
+    row = session.connection().execute(_OWNED.where(Task.id == task_id)).first()
     if row is None or not principal.sees_factory(row.factory_id):
         raise NotFound(f"task '{task_id}' not found")
     if row.owner_robot_id is None or row.device_id != device_id:
@@ -122,7 +124,7 @@ def _write(
             **values,
             "status": target,
         }
-        session.execute(
+        session.connection().execute(
             insert(TaskTransition).values(
                 id=new_id(),
                 **task_states.transition_row(row.id, row.status, target, actor, cause, now),
@@ -130,12 +132,12 @@ def _write(
         )
     if row.robot_id is None:
         values["robot_id"] = row.owner_robot_id
-    session.execute(
+    session.connection().execute(
         update(Task)
         .where(Task.id == row.id)
         .values(**values, version=Task.version + 1, updated_at=now)
     )
-    session.execute(outbox_insert("task", row.id, row.version + 1))
+    session.connection().execute(outbox_insert("task", row.id, row.version + 1))
 
 
 def record_start(session: Session, principal: Principal, body: StartCallback) -> CallbackAck:
@@ -185,12 +187,12 @@ def record_finish(session: Session, principal: Principal, body: FinishCallback) 
     _write(session, row, values, TaskStatus.uploading, principal.actor, cause)
     if row.batch_status == BatchStatus.pending:
         # The batch becomes active with its first finished task.
-        session.execute(
+        session.connection().execute(
             update(Batch)
             .where(Batch.id == row.batch_id)
             .values(status=BatchStatus.active, activated_at=utcnow(), version=Batch.version + 1)
         )
-        session.execute(outbox_insert("batch", row.batch_id, row.batch_version + 1))
+        session.connection().execute(outbox_insert("batch", row.batch_id, row.batch_version + 1))
     if row.ws_status == WorkstationStatus.recording and not _other_open_task(session, row):
         _workstation_status(session, row.workstation_id, WorkstationStatus.idle)
     task_events.upload_requested(TaskRef(row.id, row.robot_id or row.owner_robot_id))
@@ -199,7 +201,7 @@ def record_finish(session: Session, principal: Principal, body: FinishCallback) 
 
 def _other_open_task(session: Session, row: Row[Any]) -> bool:
     return (
-        session.execute(
+        session.connection().execute(
             select(Task.id)
             .where(
                 Task.workstation_id == row.workstation_id,
@@ -215,7 +217,7 @@ def _other_open_task(session: Session, row: Row[Any]) -> bool:
 
 def _workstation_status(session: Session, workstation_id: str, status: WorkstationStatus) -> None:
     # Only between idle and recording: a break or a logout is the collector's, not ours.
-    session.execute(
+    session.connection().execute(
         update(Workstation)
         .where(
             Workstation.id == workstation_id,

@@ -7,12 +7,15 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from keystone_api.accounts.models import Role
-from keystone_api.accounts.principal import CurrentPrincipal, Principal
+from keystone_api.accounts.principal import BearerClaims, CurrentPrincipal, Principal, resolve
+from keystone_api.accounts.tokens import TokenClaims
 from keystone_api.common.crud import get_or_404
 from keystone_api.db.base import utcnow
-from keystone_api.deps import SessionDep, SettingsDep
+from keystone_api.deps import SessionDep, SettingsDep, unit_of_work
 from keystone_api.errors import Forbidden, NotFound
 from keystone_api.fleet import schemas as s
 from keystone_api.fleet.devices import rotate_token
@@ -32,23 +35,29 @@ def _robot(session: Any, principal: Principal, robot_id: str) -> Robot:
     return robot
 
 
+def _heartbeat(session: Session, claims: TokenClaims, robot_id: str) -> s.HeartbeatOut:
+    principal = resolve(claims, session)
+    robot = _robot(session, principal, robot_id)
+    if principal.role == Role.robot:
+        if principal.robot_id != robot.id:
+            raise Forbidden("a device may only report its own heartbeat")
+    else:
+        principal.require(Role.admin, Role.operator)
+    robot.last_seen_at = utcnow()
+    return s.HeartbeatOut(
+        robot_id=robot.id, last_seen_at=robot.last_seen_at, available=robot.available
+    )
+
+
 def robot_routes(router: APIRouter) -> None:
     @router.post(
         "/{item_id}/heartbeat",
         response_model=s.HeartbeatOut,
         summary="A robot reports it is alive (its device token, or staff)",
     )
-    def heartbeat(item_id: str, session: SessionDep, principal: CurrentPrincipal) -> Any:
-        robot = _robot(session, principal, item_id)
-        if principal.role == Role.robot:
-            if principal.robot_id != robot.id:
-                raise Forbidden("a device may only report its own heartbeat")
-        else:
-            principal.require(Role.admin, Role.operator)
-        robot.last_seen_at = utcnow()
-        return s.HeartbeatOut(
-            robot_id=robot.id, last_seen_at=robot.last_seen_at, available=robot.available
-        )
+    async def heartbeat(item_id: str, claims: BearerClaims) -> Any:
+        # Every robot, all the time: auth, read and write in one worker-thread hop.
+        return await run_in_threadpool(unit_of_work, _heartbeat, claims, item_id)
 
     @router.post(
         "/{item_id}/rotate-token",
