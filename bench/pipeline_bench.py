@@ -59,6 +59,9 @@ class TreeCpu:
         self._thread.start()
         return self
 
+    def snapshot(self) -> float:
+        return sum(self.last.values())
+
     def stop(self) -> float:
         self._stop.set()
         self._thread.join()
@@ -134,6 +137,12 @@ def main() -> None:  # noqa: PLR0915 - a linear script
     parser.add_argument("--burst", type=int, default=20)
     parser.add_argument("--robots", type=int, default=20)
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument(
+        "--idle-seconds",
+        type=float,
+        default=60,
+        help="measure the daemon's CPU with nothing to do first (its cost per second)",
+    )
     args = parser.parse_args()
 
     from keystone_api.db import migrate
@@ -186,6 +195,14 @@ def main() -> None:  # noqa: PLR0915 - a linear script
             )
             cpu = TreeCpu(daemon.pid).start()
             time.sleep(5)  # let the daemon start its code server before the first burst
+            idle = 0.0
+            if args.idle_seconds > 0:
+                time.sleep(10)  # the first sensor ticks import the code location
+                c0 = cpu.snapshot()
+                time.sleep(args.idle_seconds)
+                idle = (cpu.snapshot() - c0) / args.idle_seconds
+                print(f"idle daemon tree: {idle:.3f} cores (sensors ticking, nothing new)")
+            busy_from = cpu.snapshot()
             uploaded: dict[str, float] = {}
             interval = args.burst / (args.rate_per_hour / 3600)
             print(
@@ -218,14 +235,28 @@ def main() -> None:  # noqa: PLR0915 - a linear script
                 next_at = t0 + (i // args.burst + 1) * interval
                 time.sleep(max(0.0, next_at - time.time()))
             decided = wait_for_decisions(url, set(uploaded), args.timeout)
-            total_cpu = cpu.stop()
+            total_cpu = cpu.stop() - busy_from
             os.killpg(daemon.pid, signal.SIGTERM)  # the code server must not outlive it
             daemon.wait(timeout=60)
             log.close()
+            runs = qa_runs(dagster_url)
             report(args, uploaded, decided, total_cpu, url)
+            print(f"QA runs: {runs} ({len(decided) / max(runs, 1):.0f} episodes a run)")
     finally:
         weed.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def qa_runs(dagster_url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(dagster_url)
+    with engine.connect() as conn:
+        n = conn.execute(
+            text("SELECT COUNT(*) FROM runs WHERE pipeline_name = 'episode_qa_job'")
+        ).scalar_one()
+    engine.dispose()
+    return int(n)
 
 
 def wait_for_decisions(url: str, task_ids: set[str], timeout: float) -> dict[str, float]:

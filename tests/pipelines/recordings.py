@@ -36,9 +36,11 @@ def record_and_upload(
     station: int = 0,
     layout: str = "axon",
     callbacks: bool = True,
+    day: str | None = None,
     **defects: Any,
 ) -> tuple[dict[str, Any], RecordingKey]:
-    """Collector flow + callbacks, then a real MCAP + sidecar in the bucket (sidecar last)."""
+    """Collector flow + callbacks, then a real MCAP + sidecar in the bucket (sidecar last);
+    `day` keys an Axon-layout upload under another date than today's."""
     _, task, cfg = take_task(w, station)
     spec = RecordingSpec(**{**SMALL, **defects, "task_id": task["id"]})
     facts = write_recording(tmp / f"{task['id']}.mcap", spec)
@@ -53,9 +55,8 @@ def record_and_upload(
             )
         )
     if layout == "axon":
-        key = axon_keys(
-            w.factory_id, cfg["device_id"], datetime.now(UTC).strftime("%Y-%m-%d"), task["id"]
-        )
+        day = day or datetime.now(UTC).strftime("%Y-%m-%d")
+        key = axon_keys(w.factory_id, cfg["device_id"], day, task["id"])
     else:
         key = spec_keys(task["batch_id"], task["id"])
     upload(
