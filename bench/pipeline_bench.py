@@ -11,6 +11,7 @@ sensors, run workers) minus the validator's own CPU (measured per episode in the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -29,28 +30,46 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import REPO, fresh_mysql_database, percentile  # noqa: E402
+from keystone_api.storage.seaweed import free_port  # noqa: E402
 from tests.support import mysql  # noqa: E402
+
+
+def _kind(cmdline: list[str]) -> str:
+    line = " ".join(cmdline)
+    # Runs: `dagster api execute_run`, or a multiprocessing child of the gRPC code server.
+    if "execute_run" in line or "api execute" in line or "spawn_main" in line:
+        return "run workers"
+    if "api grpc" in line:
+        return "code server (sensors, run launches)"
+    if "code-server" in line:
+        return "code server proxy"
+    if "dagster-daemon" in line:
+        return "daemon"
+    return "other (compute-log tails, helpers)"
 
 
 class TreeCpu:
     """CPU seconds of a process and all its descendants, sampled often enough that short
     run workers are counted (each pid's last reading is kept after it exits)."""
 
-    def __init__(self, root: int, interval: float = 0.1) -> None:
-        self.root, self.interval, self.last = root, interval, {}
+    def __init__(self, roots: list[int], interval: float = 0.1) -> None:
+        self.roots, self.interval, self.last = roots, interval, {}
+        self.kind: dict[int, str] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            try:
-                procs = [psutil.Process(self.root), *psutil.Process(self.root).children(True)]
-            except psutil.NoSuchProcess:
-                return
+            procs = []
+            for root in self.roots:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    procs += [psutil.Process(root), *psutil.Process(root).children(True)]
             for p in procs:
                 try:
                     t = p.cpu_times()
                     self.last[p.pid] = t.user + t.system
+                    if p.pid not in self.kind:
+                        self.kind[p.pid] = _kind(p.cmdline())
                 except psutil.NoSuchProcess:
                     pass
             time.sleep(self.interval)
@@ -61,6 +80,13 @@ class TreeCpu:
 
     def snapshot(self) -> float:
         return sum(self.last.values())
+
+    def by_kind(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for pid, cpu in self.last.items():
+            kind = self.kind.get(pid, "other")
+            out[kind] = out.get(kind, 0.0) + cpu
+        return out
 
     def stop(self) -> float:
         self._stop.set()
@@ -138,6 +164,13 @@ def main() -> None:  # noqa: PLR0915 - a linear script
     parser.add_argument("--robots", type=int, default=20)
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument(
+        "--code-server",
+        choices=["standalone", "daemon"],
+        default="standalone",
+        help="standalone: `dagster code-server start` beside the daemon, as the README advises "
+        "for production; daemon: the daemon spawns it (and re-imports it every 60 s)",
+    )
+    parser.add_argument(
         "--idle-seconds",
         type=float,
         default=60,
@@ -153,6 +186,7 @@ def main() -> None:  # noqa: PLR0915 - a linear script
     from keystone_sim.recording import sidecar_dict  # noqa: F401 - import cost outside timing
 
     tmp = Path(tempfile.mkdtemp(prefix="ks-pipeline-bench-"))
+    procs: list[subprocess.Popen[bytes]] = []
     weed = SeaweedServer(tmp / "s3").start()
     try:
         with (
@@ -179,21 +213,8 @@ def main() -> None:  # noqa: PLR0915 - a linear script
                 "KEYSTONE_S3_ACCESS_KEY": weed.access_key,
                 "KEYSTONE_S3_SECRET_KEY": weed.secret_key,
             }
-            log = open(tmp / "daemon.log", "wb")  # noqa: SIM115
-            daemon = subprocess.Popen(
-                [
-                    str(Path(sys.executable).with_name("dagster-daemon")),
-                    "run",
-                    "-w",
-                    "workspace.yaml",
-                ],
-                cwd=REPO,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            cpu = TreeCpu(daemon.pid).start()
+            procs += start_dagster(tmp, home, env, args.code_server)
+            cpu = TreeCpu([p.pid for p in procs]).start()
             time.sleep(5)  # let the daemon start its code server before the first burst
             idle = 0.0
             if args.idle_seconds > 0:
@@ -203,6 +224,7 @@ def main() -> None:  # noqa: PLR0915 - a linear script
                 idle = (cpu.snapshot() - c0) / args.idle_seconds
                 print(f"idle daemon tree: {idle:.3f} cores (sensors ticking, nothing new)")
             busy_from = cpu.snapshot()
+            kinds_from = cpu.by_kind()
             uploaded: dict[str, float] = {}
             interval = args.burst / (args.rate_per_hour / 3600)
             print(
@@ -236,15 +258,69 @@ def main() -> None:  # noqa: PLR0915 - a linear script
                 time.sleep(max(0.0, next_at - time.time()))
             decided = wait_for_decisions(url, set(uploaded), args.timeout)
             total_cpu = cpu.stop() - busy_from
-            os.killpg(daemon.pid, signal.SIGTERM)  # the code server must not outlive it
-            daemon.wait(timeout=60)
-            log.close()
+            kinds = {k: v - kinds_from.get(k, 0.0) for k, v in cpu.by_kind().items()}
             runs = qa_runs(dagster_url)
             report(args, uploaded, decided, total_cpu, url)
             print(f"QA runs: {runs} ({len(decided) / max(runs, 1):.0f} episodes a run)")
+            split = ", ".join(f"{k} {v:.1f} s" for k, v in sorted(kinds.items()))
+            print(f"CPU by process: {split}")
     finally:
+        stop_dagster(procs)
         weed.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def start_dagster(
+    tmp: Path, home: Path, env: dict[str, str], code_server: str
+) -> list[subprocess.Popen[bytes]]:
+    """The daemon, and the code location's gRPC server beside it when standalone."""
+    bin_dir = Path(sys.executable).parent
+    procs = []
+    workspace = REPO / "workspace.yaml"
+    if code_server == "standalone":
+        port = free_port()
+        workspace = tmp / "workspace.yaml"
+        workspace.write_text(
+            "load_from:\n  - grpc_server:\n      host: 127.0.0.1\n"
+            f"      port: {port}\n      location_name: keystone\n"
+        )
+        cmd = [str(bin_dir / "dagster"), "code-server", "start", "-h", "127.0.0.1"]
+        cmd += ["-p", str(port), "-m", "keystone_pipelines.definitions", "--log-level", "warning"]
+        procs.append(_spawn(cmd, env, tmp / "code-server.log"))
+        _wait_port(port)
+    cmd = [str(bin_dir / "dagster-daemon"), "run", "-w", str(workspace)]
+    procs.append(_spawn(cmd, env, tmp / "daemon.log"))
+    return procs
+
+
+def _spawn(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with open(log, "wb") as out:
+        return subprocess.Popen(
+            cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def _wait_port(port: int, timeout: float = 60) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"code server did not listen on {port}")
+
+
+def stop_dagster(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in reversed(procs):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)  # children (code servers, runs) too
+    for proc in procs:
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def qa_runs(dagster_url: str) -> int:

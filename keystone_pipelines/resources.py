@@ -88,7 +88,14 @@ def keystone_from_env() -> KeystoneResource:
             "cloud_bucket",
         )
     }
+    # Tuning knobs of the QA runs' batching (KEYSTONE_QA_MIN_BATCH, KEYSTONE_QA_MAX_WAIT_S).
+    numbers = {
+        name: dg.EnvVar.int(f"KEYSTONE_{name.upper()}")
+        for name in ("qa_min_batch", "qa_max_wait_s", "qa_workers")
+        if f"KEYSTONE_{name.upper()}" in os.environ
+    }
     return KeystoneResource(
+        **numbers,  # type: ignore[arg-type]
         database_url=dg.EnvVar("KEYSTONE_DATABASE_URL"),
         s3_endpoint_url=dg.EnvVar("KEYSTONE_S3_ENDPOINT_URL"),
         s3_access_key=dg.EnvVar("KEYSTONE_S3_ACCESS_KEY"),

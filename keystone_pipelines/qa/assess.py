@@ -5,7 +5,6 @@ QA service, and store evidence pictures next to a flagged recording."""
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +15,7 @@ from keystone_api.episodes.qa import CheckResult, QaOutcome, record_qa_result
 from keystone_api.settings import Settings
 from keystone_pipelines.qa.spec_for import qa_spec_for
 from keystone_pipelines.validator import VALIDATOR_VERSION, ValidationResult
+from keystone_pipelines.validator.cpu import measure
 from keystone_pipelines.validator.score import FORMULA_VERSION
 from keystone_pipelines.validator.sources import S3Source, SourceError
 
@@ -86,22 +86,21 @@ def validate_episode(session: Session, s3: Any, episode: Episode) -> tuple[QaOut
         # x-amz-meta-checksum-sha256, already checked against the sidecar at landing.
         stored = src.stored_sha256 or episode.checksum_sha256
         integrity: Any = True if src.size < FULL_HASH_BELOW_BYTES else "auto"
-        cpu = time.thread_time()
-        result = validate(
-            src,
-            spec,
-            stored_sha256=stored,
-            sidecar=episode.sidecar,
-            integrity=integrity,
-            thumbnails=THUMBNAILS,
-        )
-        cpu = time.thread_time() - cpu
+        with measure() as cpu:
+            result = validate(
+                src,
+                spec,
+                stored_sha256=stored,
+                sidecar=episode.sidecar,
+                integrity=integrity,
+                thumbnails=THUMBNAILS,
+            )
     finally:
         src.close()
     outcome = _outcome(result)
-    # The validator's own CPU (this thread's): the pipeline benchmark separates it from
-    # the orchestration's overhead.
-    outcome.summary["validator_cpu_s"] = round(cpu, 4)
+    # The validator's own CPU (its helper threads' too): the pipeline benchmark separates
+    # it from the orchestration's overhead.
+    outcome.summary["validator_cpu_s"] = round(cpu.seconds, 4)
     return outcome, result
 
 

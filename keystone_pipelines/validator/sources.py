@@ -15,6 +15,8 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from keystone_pipelines.validator.cpu import metered
+
 Range = tuple[int, int]  # (offset, length)
 
 
@@ -157,7 +159,8 @@ class S3Source(Source):
             else:
                 merged.append([off, off + n])
         with ThreadPoolExecutor(min(self.THREADS, len(merged))) as pool:
-            parts = list(pool.map(lambda s: self.read(s[0], s[1] - s[0]), merged))
+            read = metered(lambda s: self.read(s[0], s[1] - s[0]))
+            parts = list(pool.map(read, merged))
         starts = [s for s, _ in merged]
         out = []
         for off, n in ranges:

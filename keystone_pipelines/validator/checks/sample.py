@@ -19,6 +19,7 @@ from keystone_pipelines.validator.checks.codecs import (
     thumbnail,
 )
 from keystone_pipelines.validator.checks.images import FrameSample
+from keystone_pipelines.validator.cpu import metered
 from keystone_pipelines.validator.reader.chunks import DEFAULT_MAX_CHUNK, ChunkError, open_chunk
 from keystone_pipelines.validator.reader.model import FileInfo, MessageMap
 from keystone_pipelines.validator.records import REC_HEAD, Buf, FormatError, Op
@@ -135,7 +136,7 @@ class FrameSampler:
                 batch = todo[i : i + BATCH]
                 blobs = src.read_many([(off, lengths[off]) for off in batch])
                 self.result.bytes_read += sum(len(b) for b in blobs)
-                list(pool.map(self._open_and_decode, batch, blobs))
+                list(pool.map(metered(self._open_and_decode), batch, blobs))
         batch_rows: list[tuple[int, int, int, int]] = []
         for row in [*self.loose, None]:  # loose messages, in batches of ~16 MiB
             if row is not None:

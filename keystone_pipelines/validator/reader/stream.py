@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from keystone_pipelines.validator.cpu import metered
 from keystone_pipelines.validator.reader.chunks import DEFAULT_MAX_CHUNK, ChunkError, open_chunk
 from keystone_pipelines.validator.reader.model import ChunkMessages, FileInfo, MessageMap
 from keystone_pipelines.validator.reader.scan import ScanCollector, index_chunk_records
@@ -85,11 +86,13 @@ def stream_pass(
         finally:
             budget.release(cost)
 
+    charged = metered(work)
+
     def on_record(opcode: int, at: int, body: memoryview) -> None:
         if opcode == Op.CHUNK:
             res.chunks += 1
             cost = budget.acquire(_chunk_cost(body, max_chunk))
-            futures.append((at, pool.submit(work, body, at, cost)))
+            futures.append((at, pool.submit(charged, body, at, cost)))
             return
         if opcode == Op.DATA_END and len(body) >= 4:
             data_crc.expected = int.from_bytes(body[:4], "little")
@@ -189,7 +192,9 @@ class _Hasher:
     def __init__(self) -> None:
         self.sha = hashlib.sha256()
         self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
-        self.thread = threading.Thread(target=self._run, name="mcap-sha256", daemon=True)
+        self.thread = threading.Thread(
+            target=metered(self._run), name="mcap-sha256", daemon=True
+        )
         self.thread.start()
 
     def _run(self) -> None:
