@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from keystone_api.episodes.models import Episode, EpisodeStatus
 from keystone_api.episodes.qa import CheckResult, QaOutcome, record_qa_result
 from keystone_api.settings import Settings
-from keystone_pipelines.qa.spec_for import qa_spec_for
+from keystone_pipelines.qa.spec_for import SpecCache
 from keystone_pipelines.validator import VALIDATOR_VERSION, ValidationResult
 from keystone_pipelines.validator.cpu import measure
 from keystone_pipelines.validator.score import FORMULA_VERSION
@@ -71,10 +71,12 @@ def _missing_object(reason: str) -> QaOutcome:
     )
 
 
-def validate_episode(session: Session, s3: Any, episode: Episode) -> tuple[QaOutcome, Any]:
+def validate_episode(
+    session: Session, s3: Any, episode: Episode, specs: SpecCache | None = None
+) -> tuple[QaOutcome, Any]:
     from keystone_pipelines.validator.core import validate
 
-    spec = qa_spec_for(session, episode)
+    spec = (specs or SpecCache()).get(session, episode)
     try:
         src = S3Source(s3, episode.bucket, episode.mcap_key)
     except SourceError as exc:
@@ -111,12 +113,13 @@ def assess(
     episode_id: str,
     token: str,
     actor: str,
+    specs: SpecCache | None = None,
 ) -> Assessment:
     with sessions() as session:
         episode = session.get(Episode, episode_id)
         if episode is None or episode.qa_claim_token != token:
             return Assessment(episode_id, "skipped", 0.0, [], [])
-        outcome, result = validate_episode(session, s3, episode)
+        outcome, result = validate_episode(session, s3, episode, specs)
         bucket, mcap_key = episode.bucket, episode.mcap_key
     evidence: list[str] = []
     if outcome.score < settings.qa_auto_approve_score and result is not None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from keystone_api.settings import Settings
 from keystone_pipelines.qa.assess import Assessment, assess
 from keystone_pipelines.qa.claims import claim, release
+from keystone_pipelines.qa.spec_for import SpecCache
 
 log = logging.getLogger("keystone.qa")
 
@@ -44,6 +45,7 @@ def run_qa(
     are reported, so the run fails and is retried (run retries) without losing anything.
     """
     report = QaRunReport()
+    specs = SpecCache()
     while True:
         ids = claim(sessions, start, end, token, lease_s, limit=batch)
         if not ids:
@@ -51,7 +53,7 @@ def run_qa(
 
         def one(episode_id: str) -> Assessment | None:
             try:
-                return assess(sessions, s3, settings, episode_id, token, actor)
+                return assess(sessions, s3, settings, episode_id, token, actor, specs)
             except Exception as exc:  # noqa: BLE001 - one episode's trouble is reported, not fatal
                 log.exception("QA of %s failed", episode_id)
                 release(sessions, [episode_id], token)
