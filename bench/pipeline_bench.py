@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -313,14 +312,21 @@ def _wait_port(port: int, timeout: float = 60) -> None:
 
 
 def stop_dagster(procs: list[subprocess.Popen[bytes]]) -> None:
-    for proc in reversed(procs):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)  # children (code servers, runs) too
+    # Every descendant, not only the process groups: the code server's gRPC child starts a
+    # session of its own and would outlive it.
+    tree: list[psutil.Process] = []
     for proc in procs:
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(psutil.NoSuchProcess):
+            tree += [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(True)]
+    for p in reversed(tree):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.terminate()
+    _, alive = psutil.wait_procs(tree, timeout=30)
+    for p in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.kill()
+    for proc in procs:
+        proc.wait(timeout=30)
 
 
 def qa_runs(dagster_url: str) -> int:
@@ -375,15 +381,13 @@ def report(args, uploaded, decided, total_cpu, url) -> None:  # type: ignore[no-
         statuses[status.value] = statuses.get(status.value, 0) + 1
     lat = [decided[t] - uploaded[t] for t in decided]
     span = max(decided.values()) - min(uploaded.values()) if decided else float("nan")
-    steady = max(decided.values()) - min(decided.values()) if decided else float("nan")
     n = len(decided)
     print(f"\nepisodes decided: {n}/{len(uploaded)}  {statuses}")
-    # Sustained: the rate decisions came out at (first to last decision); end to end also
-    # counts the pipeline's latency once, which a 6-minute run cannot amortize.
+    # First upload to last decision: counts the pipeline's latency once, which a run of a
+    # few minutes cannot amortize; offer more than 6,000/h to see the capacity.
     print(
-        f"assessed per hour: {(n - 1) / steady * 3600:,.0f} sustained (target >= 6,000; "
-        f"offered {args.rate_per_hour:,.0f}/h); {n / span * 3600:,.0f} end to end "
-        f"(first upload to last decision {span:.0f} s)"
+        f"assessed per hour: {n / span * 3600:,.0f}  (target >= 6,000; offered "
+        f"{args.rate_per_hour:,.0f}/h; first upload to last decision {span:.0f} s)"
     )
     print(
         f"upload-to-decision: p50 {percentile(lat, 50):.1f} s  p95 {percentile(lat, 95):.1f} s"

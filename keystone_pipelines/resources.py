@@ -43,12 +43,11 @@ class KeystoneResource(dg.ConfigurableResource):  # type: ignore[misc]
     claim_lease_s: int = 900
     # Episodes pending QA longer than this fail the partition's check.
     stuck_after_s: int = 1800
-    # A run costs ~3 CPU-s whatever it assesses: the sensor waits for this many episodes,
-    # or for the oldest to have waited this long, before asking for one. At 6,000 an hour
-    # that is a run every ~45 s (bench/pipeline_bench.py: p95 upload-to-decision ~60 s,
-    # under 0.1 CPU-s of orchestration per episode).
-    qa_min_batch: int = 50
-    qa_max_wait_s: int = 30
+    # A run costs ~2-3 CPU-s whatever it assesses: the sensor waits for this many
+    # episodes, or for the oldest to have waited this long, before asking for one. At
+    # 6,000 an hour that is a run every ~45-60 s (bench/pipeline_bench.py).
+    qa_min_batch: int = 100
+    qa_max_wait_s: int = 40
     # The cloud the sync job delivers to (unset: sync is off).
     cloud_api_url: str | None = None
     cloud_service_token: str | None = None

@@ -43,6 +43,10 @@ def edge_env(cfg: DevConfig, secret: str, edge_s3: str, cloud_s3: str) -> dict[s
         "KEYSTONE_CLOUD_S3_ACCESS_KEY": cfg.s3_access_key,
         "KEYSTONE_CLOUD_S3_SECRET_KEY": cfg.s3_secret_key,
         "KEYSTONE_CLOUD_BUCKET": CLOUD_BUCKET,
+        # A handful of robots: QA at once rather than batched for a 6,000/h factory
+        # (unless the environment says otherwise).
+        "KEYSTONE_QA_MIN_BATCH": os.environ.get("KEYSTONE_QA_MIN_BATCH", "10"),
+        "KEYSTONE_QA_MAX_WAIT_S": os.environ.get("KEYSTONE_QA_MAX_WAIT_S", "5"),
     }
 
 
