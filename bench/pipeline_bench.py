@@ -90,7 +90,7 @@ class TreeCpu:
     def stop(self) -> float:
         self._stop.set()
         self._thread.join()
-        return sum(self.last.values())
+        return self.snapshot()
 
 
 def seed(url: str, n: int, robots: int) -> tuple[str, list[tuple[str, str, str]]]:

@@ -7,7 +7,6 @@ it is set only while these tests run and restored after, never while tests/robot
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,8 +16,7 @@ import pytest
 
 from keystone_api.accounts.tokens import TokenClaims, mint
 from keystone_api.settings import get_settings
-from keystone_api.storage.seaweed import free_port
-from tests.support.live import serve_app
+from tests.support.live import public_edge_app
 
 
 @dataclass(frozen=True)
@@ -31,21 +29,8 @@ class DemoEdge:
 @pytest.fixture(scope="module")
 def edge_app(s3_server) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """The edge app on a real uvicorn; the URLs it hands robots point at that port."""
-    from keystone_api.app import create_app
-
-    port = free_port()
-    previous = os.environ.get("KEYSTONE_PUBLIC_BASE_URL")
-    os.environ["KEYSTONE_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
-    get_settings.cache_clear()
-    try:
-        with serve_app(create_app(), port) as base:
-            yield base
-    finally:
-        if previous is None:
-            os.environ.pop("KEYSTONE_PUBLIC_BASE_URL", None)
-        else:
-            os.environ["KEYSTONE_PUBLIC_BASE_URL"] = previous
-        get_settings.cache_clear()
+    with public_edge_app() as (base, _app):
+        yield base
 
 
 @pytest.fixture(scope="module")

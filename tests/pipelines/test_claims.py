@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-import dagster as dg
 from sqlalchemy import func, select, update
 
 from keystone_api.db.base import utcnow
@@ -17,16 +16,13 @@ from keystone_pipelines.defs.episodes.sensors import landed_recordings_sensor, q
 from keystone_pipelines.qa.claims import claim
 from keystone_pipelines.qa.run import run_qa
 from tests.pipelines.recordings import record_and_upload
+from tests.support.sensors import evaluate_sensor
 
 
 def _register(world, s3, tmp_path, instance, keystone, n: int) -> list[Episode]:  # type: ignore[no-untyped-def]
     world.order(target=n)
     tasks = [record_and_upload(world, s3, tmp_path, i % 2)[0]["id"] for i in range(n)]
-    landed_recordings_sensor(
-        dg.build_sensor_context(
-            instance=instance, definitions=defs, resources={"keystone": keystone}
-        )
-    )
+    evaluate_sensor(landed_recordings_sensor, instance, keystone)
     with get_sessionmaker()() as session:
         return list(session.execute(select(Episode).where(Episode.task_id.in_(tasks))).scalars())
 

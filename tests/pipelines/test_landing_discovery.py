@@ -11,7 +11,6 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import dagster as dg
 from sqlalchemy import select
 
 from keystone_api.db.engine import get_sessionmaker
@@ -20,10 +19,10 @@ from keystone_api.ids import new_id
 from keystone_api.settings import get_settings
 from keystone_api.storage.layout import axon_keys
 from keystone_api.storage.s3 import ensure_bucket
-from keystone_pipelines.definitions import defs
 from keystone_pipelines.defs.episodes.sensors import landed_recordings_sensor
 from keystone_pipelines.landing.discovery import factory_buckets
 from tests.pipelines.recordings import record_and_upload
+from tests.support.sensors import evaluate_sensor
 
 OLD_PAIRS = 1500  # 3,000 objects: three pages of the sweep
 PAGE = 1000
@@ -47,15 +46,6 @@ class S3Calls:
         self.client.meta.events.unregister("before-call.s3", self._count)
 
 
-def _tick(instance: Any, keystone: Any, cursor: str | None) -> dg.SensorResult:
-    context = dg.build_sensor_context(
-        instance=instance, cursor=cursor, resources={"keystone": keystone}, definitions=defs
-    )
-    result = landed_recordings_sensor(context)
-    assert isinstance(result, dg.SensorResult)
-    return result
-
-
 def _old_objects(s3: Any, bucket: str, factory_id: str) -> None:
     """Recordings of long-gone tasks under old dates (what months of work leave behind)."""
     ensure_bucket(s3, bucket)
@@ -77,13 +67,17 @@ def test_tick_cost_is_flat_and_a_late_upload_in_an_old_prefix_is_found(
     bucket = get_settings().bucket_for(w.factory_id)
     calls = S3Calls(keystone_resource.s3())
     try:
-        before = _tick(dagster_instance, keystone_resource, None)
+        before = evaluate_sensor(
+            landed_recordings_sensor, dagster_instance, keystone_resource, None
+        )
         cost_before = calls.take()
         _old_objects(s3, bucket, w.factory_id)
         calls.take()
 
         cursor = before.cursor
-        after = _tick(dagster_instance, keystone_resource, cursor)
+        after = evaluate_sensor(
+            landed_recordings_sensor, dagster_instance, keystone_resource, cursor
+        )
         cost_after = calls.take()
         # One page of the sweep and the same HEADs (one per key an open task may have
         # landed under) whatever the bucket holds.
@@ -101,7 +95,9 @@ def test_tick_cost_is_flat_and_a_late_upload_in_an_old_prefix_is_found(
         heads = []
         episode = None
         for _ in range(bound):
-            result = _tick(dagster_instance, keystone_resource, cursor)
+            result = evaluate_sensor(
+                landed_recordings_sensor, dagster_instance, keystone_resource, cursor
+            )
             cost = calls.take()
             assert cost["ListObjectsV2"] <= 1
             heads.append(cost["HeadObject"])
@@ -124,8 +120,12 @@ def test_tick_cost_is_flat_and_a_late_upload_in_an_old_prefix_is_found(
         # A retried tick (same cursor, nothing new) asks for the very same runs: their run
         # keys make Dagster launch each once.
         first = {r.run_key for r in result.run_requests or []}
-        retried = _tick(dagster_instance, keystone_resource, cursor)
-        again = _tick(dagster_instance, keystone_resource, cursor)
+        retried = evaluate_sensor(
+            landed_recordings_sensor, dagster_instance, keystone_resource, cursor
+        )
+        again = evaluate_sensor(
+            landed_recordings_sensor, dagster_instance, keystone_resource, cursor
+        )
         assert first and {r.run_key for r in retried.run_requests or []} == first
         assert {r.run_key for r in again.run_requests or []} == first
         assert json.loads(retried.cursor or "{}") == json.loads(again.cursor or "{}")

@@ -19,19 +19,13 @@ from keystone_pipelines.qa.summary import hour_summary
 from keystone_sim.recording import CAMERA_TOPIC, JOINT_TOPIC, Gap
 from tests.api.world import auth, ok
 from tests.pipelines.recordings import record_and_upload
+from tests.support.sensors import evaluate_sensor
 
 
 def _episodes(task_ids: list[str]) -> dict[str, Episode]:
     with get_sessionmaker()() as session:
         rows = session.execute(select(Episode).where(Episode.task_id.in_(task_ids))).scalars()
         return {e.task_id: e for e in rows}
-
-
-def _tick(instance, keystone, sensor=landed_recordings_sensor, cursor=None):  # type: ignore[no-untyped-def]
-    context = dg.build_sensor_context(
-        instance=instance, cursor=cursor, resources={"keystone": keystone}, definitions=defs
-    )
-    return sensor(context)
 
 
 def _run(job_name: str, request: dg.RunRequest, instance, keystone):  # type: ignore[no-untyped-def]
@@ -61,7 +55,7 @@ def test_sensor_registers_and_the_hour_run_decides(
     )
     tasks = [good["id"], missing["id"], corrupt["id"], gap["id"]]
 
-    result = _tick(dagster_instance, keystone_resource)
+    result = evaluate_sensor(landed_recordings_sensor, dagster_instance, keystone_resource)
     episodes = _episodes(tasks)
     assert set(episodes) == set(tasks)
     assert all(
@@ -128,7 +122,7 @@ def test_sensor_registers_and_the_hour_run_decides(
     assert checks["stuck_pending_qa"].passed is True
 
     # Nothing left to do: the next tick asks for no run of this hour.
-    again = _tick(dagster_instance, keystone_resource)
+    again = evaluate_sensor(landed_recordings_sensor, dagster_instance, keystone_resource)
     assert hour not in {r.partition_key for r in again.run_requests or []}
 
 
@@ -138,7 +132,7 @@ def test_inspector_decisions_rematerialize_the_gate(
     w = world
     w.order(target=2)
     task, _ = record_and_upload(w, s3, tmp_path, 0, missing_topics=(JOINT_TOPIC,))
-    tick = _tick(dagster_instance, keystone_resource)
+    tick = evaluate_sensor(landed_recordings_sensor, dagster_instance, keystone_resource)
     episode = _episodes([task["id"]])[task["id"]]
     from keystone_pipelines.defs.episodes.partitions import hour_key
 
@@ -149,7 +143,9 @@ def test_inspector_decisions_rematerialize_the_gate(
         dagster_instance,
         keystone_resource,
     )
-    cursor_context = _tick(dagster_instance, keystone_resource, inspection_decisions_sensor)
+    cursor_context = evaluate_sensor(
+        inspection_decisions_sensor, dagster_instance, keystone_resource
+    )
     cursor = cursor_context.cursor
 
     inspector = w.user("inspector")
@@ -160,7 +156,9 @@ def test_inspector_decisions_rematerialize_the_gate(
             headers=auth(inspector),
         )
     )
-    decided = _tick(dagster_instance, keystone_resource, inspection_decisions_sensor, cursor)
+    decided = evaluate_sensor(
+        inspection_decisions_sensor, dagster_instance, keystone_resource, cursor
+    )
     assert [r.partition_key for r in decided.run_requests] == [hour]
     _run("review_gate_job", decided.run_requests[0], dagster_instance, keystone_resource)
     mat = (
@@ -175,7 +173,9 @@ def test_inspector_decisions_rematerialize_the_gate(
         summary = hour_summary(session, hour_window(hour)[0])
     assert mat.metadata["rejected"].value == summary.rejected >= 1
     # The same decisions do not ask again.
-    again = _tick(dagster_instance, keystone_resource, inspection_decisions_sensor, decided.cursor)
+    again = evaluate_sensor(
+        inspection_decisions_sensor, dagster_instance, keystone_resource, decided.cursor
+    )
     assert not again.run_requests
 
 
@@ -185,7 +185,7 @@ def test_inspection_job_from_the_launchpad_records_the_same_decision(
     w = world
     w.order(target=1)
     task, _ = record_and_upload(w, s3, tmp_path, 0, corrupt_jpeg_fraction=0.5)
-    tick = _tick(dagster_instance, keystone_resource)
+    tick = evaluate_sensor(landed_recordings_sensor, dagster_instance, keystone_resource)
     episode = _episodes([task["id"]])[task["id"]]
     from keystone_pipelines.defs.episodes.partitions import hour_key
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 
@@ -38,3 +40,27 @@ def serve_app(app: object, port: int | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+
+
+@contextmanager
+def public_edge_app() -> Iterator[tuple[str, Any]]:
+    """A new edge app on a free port whose public base URL (the callback and WebSocket URLs
+    it hands robots) is that port: (base URL, app). The URL is a process-wide setting, so
+    the previous value comes back afterwards."""
+    from keystone_api.app import create_app
+    from keystone_api.settings import get_settings
+
+    port = free_port()
+    previous = os.environ.get("KEYSTONE_PUBLIC_BASE_URL")
+    os.environ["KEYSTONE_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
+    get_settings.cache_clear()
+    app = create_app()
+    try:
+        with serve_app(app, port) as base:
+            yield base, app
+    finally:
+        if previous is None:
+            os.environ.pop("KEYSTONE_PUBLIC_BASE_URL", None)
+        else:
+            os.environ["KEYSTONE_PUBLIC_BASE_URL"] = previous
+        get_settings.cache_clear()

@@ -10,6 +10,7 @@ from keystone_pipelines.definitions import defs
 from keystone_pipelines.defs.episodes.partitions import hour_key
 from keystone_pipelines.defs.sync.sensors import cloud_sync_sensor
 from keystone_pipelines.resources import KeystoneResource
+from tests.support.sensors import evaluate_sensor
 from tests.sync.helpers import approve, drain_all, flag, landed, sync_rows
 
 
@@ -37,14 +38,6 @@ def _resource(base: KeystoneResource, settings) -> KeystoneResource:  # type: ig
     )
 
 
-def _tick(instance, keystone):  # type: ignore[no-untyped-def]
-    return cloud_sync_sensor(
-        dg.build_sensor_context(
-            instance=instance, resources={"keystone": keystone}, definitions=defs
-        )
-    )
-
-
 def test_sensor_run_delivers_approved_episodes_and_materializes_hours(
     world, s3, cloud, drained, sync_settings, keystone_resource, dagster_instance
 ) -> None:
@@ -54,7 +47,7 @@ def test_sensor_run_delivers_approved_episodes_and_materializes_hours(
     good = [approve(landed(w, s3)), approve(landed(w, s3, station=1))]
     flagged = flag(landed(w, s3))
 
-    tick = _tick(dagster_instance, keystone)
+    tick = evaluate_sensor(cloud_sync_sensor, dagster_instance, keystone)
     assert len(tick.run_requests) == 1
     checks = [e for e in tick.asset_events if isinstance(e, dg.AssetCheckEvaluation)]
     assert checks and checks[0].check_name == "sync_queue_depth" and checks[0].passed
@@ -76,11 +69,11 @@ def test_sensor_run_delivers_approved_episodes_and_materializes_hours(
     ]
     assert any(m.partition == hour and m.metadata["synced"].value >= 2 for m in mats)
     # Nothing due any more: the next tick asks for no run.
-    assert not _tick(dagster_instance, keystone).run_requests
+    assert not evaluate_sensor(cloud_sync_sensor, dagster_instance, keystone).run_requests
 
 
 def test_sensor_skips_when_no_cloud_is_configured(keystone_resource, dagster_instance) -> None:
-    tick = _tick(dagster_instance, keystone_resource)
+    tick = evaluate_sensor(cloud_sync_sensor, dagster_instance, keystone_resource)
     assert not tick.run_requests
     assert "not configured" in tick.skip_reason.skip_message
 
@@ -107,10 +100,7 @@ def test_a_failed_episode_does_not_ask_for_a_run_every_tick(
     mark_failed(3600)
     drain_all(sync_settings())  # push the world's replica changes; the episode is not due
     mark_failed(-1)
-    context = dg.build_sensor_context(instance=dagster_instance, definitions=defs,
-                                      resources={"keystone": keystone})
-    first = cloud_sync_sensor(context)
+    first = evaluate_sensor(cloud_sync_sensor, dagster_instance, keystone)
     assert len(first.run_requests) == 1  # retried once ...
-    context = dg.build_sensor_context(instance=dagster_instance, definitions=defs,
-                                      resources={"keystone": keystone}, cursor=first.cursor)
-    assert not cloud_sync_sensor(context).run_requests  # ... not again on the next tick
+    again = evaluate_sensor(cloud_sync_sensor, dagster_instance, keystone, first.cursor)
+    assert not again.run_requests  # ... not again on the next tick
