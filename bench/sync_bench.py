@@ -8,9 +8,9 @@ production defaults (16 MiB parts, 8 in flight, 30 s backoff cap).
 
 1. Large: N recordings of the same random bytes, uploaded one after the other with a plain
    boto3 `upload_file` to the cloud store, and synced by one `drain()` (streaming GET from
-   the edge store, multipart PUTs with SHA-256 checksums and SSE, then the receiver, which
-   reads each multipart object once to verify its SHA-256: it overlaps with the next
-   recording's transfer). Rounds alternate which goes first (target: ratio >= 0.8).
+   the edge store, multipart PUTs with CRC64NVME checksums and SSE, the full SHA-256 checked
+   on the way; then the receiver, which compares the store's full-object CRC64NVME with
+   the sender's). Rounds alternate which goes first (target: ratio >= 0.8).
 2. Small: N approved episodes queued while the cloud is unreachable; then the cloud
    returns: time until the queue is empty (including the wait for the head's backoff).
 """

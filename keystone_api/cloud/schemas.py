@@ -19,9 +19,21 @@ class In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+Crc64 = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{11}=$")]
+
+
 class Checksums(In):
     mcap: Sha256
     sidecar: Sha256
+    mcap_crc64nvme: Crc64 | None = Field(
+        default=None,
+        description=(
+            "For an MCAP uploaded in parts: the CRC64NVME (base64, as S3 encodes it) of its "
+            "bytes, computed by the sender together with their SHA-256. The receiver compares "
+            "it with the store's full-object CRC64NVME (which the store computes from every "
+            "part it accepted) instead of reading the object; without it, it reads and hashes."
+        ),
+    )
 
 
 class ObjectKeys(In):
@@ -43,7 +55,12 @@ class EpisodeDelivery(In):
 class EpisodeAccepted(BaseModel):
     episode_id: str
     synced_at: datetime
-    verified_by: str = Field(description="s3-checksum (store's full-object SHA-256) or read")
+    verified_by: str = Field(
+        description=(
+            "s3-checksum (the store's full-object SHA-256), s3-crc64nvme (the store's "
+            "full-object CRC64NVME of a multipart object) or read (hashed by the receiver)"
+        )
+    )
 
 
 class AlreadySynced(BaseModel):

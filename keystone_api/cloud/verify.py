@@ -1,11 +1,20 @@
 """Checking a delivery's objects in the cloud bucket against its checksums.
 
-MCAP: a HEAD with ChecksumMode=ENABLED. An object uploaded in one PUT has the store's own
-full-object SHA-256 (computed and checked by the store on upload): compared, zero bytes
-read. A multipart object only has a composite checksum (a hash of the parts' hashes),
-which cannot be compared with a file's SHA-256, so it is read once, streaming, and hashed
-here; that happens on first delivery only (a repeat is answered from the database).
-The sender's `checksum-sha256` user metadata is a cheap early refusal, never a proof.
+MCAP, by a HEAD with ChecksumMode=ENABLED, zero bytes read when the store can vouch:
+- one PUT: the store kept its own full-object SHA-256 (computed and checked on upload);
+  compared with the delivery's;
+- multipart: the store kept a FULL_OBJECT CRC64NVME, computed from every part it accepted
+  (each part's own CRC checked against its bytes); it must equal the delivery's
+  `mcap_crc64nvme`, which the sender computed from the same bytes as their SHA-256. The
+  sender aborts the upload (the object never exists) when that SHA-256 differs from the
+  recording's, and the object's `checksum-sha256` metadata, written when the upload was
+  created, must name the delivery's SHA-256. So: edge bytes -> SHA-256 and CRC (sender),
+  CRC -> stored object (store), each link checked by another party. The CRC guards against
+  corruption, not forgery: a forger would need the service token, and could then upload any
+  bytes with their true SHA-256 anyway.
+- otherwise (no CRC in the delivery, no checksum metadata, a store that keeps neither): the
+  object is read once, streaming, and hashed here; first delivery only (a repeat is
+  answered from the database).
 Sidecar: small, always read; its bytes must hash to the checksum and parse to the JSON the
 delivery carries.
 """
@@ -47,7 +56,7 @@ class SidecarMismatch(Invalid):
 class Verified:
     mcap_size: int
     sidecar_size: int
-    verified_by: str  # how the MCAP was verified: s3-checksum | read
+    verified_by: str  # how the MCAP was verified: s3-checksum | s3-crc64nvme | read
 
 
 def _full_object_sha256(head: dict[str, Any]) -> str | None:
@@ -55,6 +64,13 @@ def _full_object_sha256(head: dict[str, Any]) -> str | None:
     if not stored or "-" in stored or head.get("ChecksumType") == "COMPOSITE":
         return None
     return base64.b64decode(stored).hex()
+
+
+def _full_object_crc64(head: dict[str, Any]) -> str | None:
+    if head.get("ChecksumType") not in (None, "FULL_OBJECT"):
+        return None
+    stored = head.get("ChecksumCRC64NVME")
+    return stored if stored and "-" not in stored else None
 
 
 def _range(s3: BaseClient, bucket: str, key: str, start: int, end: int) -> bytes:
@@ -99,17 +115,31 @@ def _head(s3: BaseClient, bucket: str, name: str, key: str) -> dict[str, Any]:
     return head
 
 
-def verify_mcap(s3: BaseClient, bucket: str, key: str, expected: str) -> tuple[int, str]:
+def verify_mcap(
+    s3: BaseClient, bucket: str, key: str, expected: str, crc64: str | None = None
+) -> tuple[int, str]:
     head = _head(s3, bucket, "mcap", key)
+    size = int(head["ContentLength"])
     meta = (head.get("Metadata") or {}).get("checksum-sha256")
     if meta and meta.lower() != expected:
         raise _mismatch("mcap", key, expected, meta.lower(), "upload metadata")
+    stored_crc = _full_object_crc64(head)
+    # The CRC path also needs the object's own claim of its full SHA-256 (metadata written
+    # when the upload was created, checked equal above): without it, read.
+    if stored_crc is not None and crc64 and meta:
+        if stored_crc != crc64:
+            raise ChecksumMismatch(
+                f"mcap object '{key}' has CRC64NVME {stored_crc} (the store's); the delivery "
+                f"says {crc64}",
+                {"object": "mcap", "key": key, "expected": crc64, "actual": stored_crc},
+            )
+        return size, "s3-crc64nvme"
     actual, how = _full_object_sha256(head), "s3-checksum"
     if actual is None:
-        actual, how = _read_sha256(s3, bucket, key, int(head["ContentLength"])), "read"
+        actual, how = _read_sha256(s3, bucket, key, size), "read"
     if actual != expected:
         raise _mismatch("mcap", key, expected, actual, how)
-    return int(head["ContentLength"]), how
+    return size, how
 
 
 def verify_sidecar(s3: BaseClient, bucket: str, key: str, expected: str, doc: Any) -> int:
@@ -136,5 +166,7 @@ def verify_delivery(s3: BaseClient, bucket: str, body: EpisodeDelivery) -> Verif
     sidecar_size = verify_sidecar(
         s3, bucket, body.objects.sidecar, body.checksum.sidecar, body.sidecar
     )
-    mcap_size, how = verify_mcap(s3, bucket, body.objects.mcap, body.checksum.mcap)
+    mcap_size, how = verify_mcap(
+        s3, bucket, body.objects.mcap, body.checksum.mcap, body.checksum.mcap_crc64nvme
+    )
     return Verified(mcap_size, sidecar_size, how)

@@ -34,6 +34,13 @@ class EncryptionNotApplied(SyncError):
     """
 
 
+class CloudPartsDiffer(SyncError):
+    """A resumed upload's parts in the cloud do not add up to the edge bytes (the store
+    refused to complete it: its full-object CRC64NVME differs); the upload was aborted."""
+
+    restart = True
+
+
 class ReceiverRejected(SyncError):
     """The receiver refused the delivery (422 or another 4xx)."""
 

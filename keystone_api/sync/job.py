@@ -134,12 +134,17 @@ class EpisodeJob:
                 cloud, bucket, sidecar_key, sidecar, sse=sse, content_type="application/json"
             )
         self._progress(len(sidecar), force=True)
+        checksum = {"mcap": mcap_sha, "sidecar": sidecar_sha}
+        if result.crc64nvme:
+            # Absent when the object was already complete in the cloud (a resend): the
+            # receiver then reads it to verify.
+            checksum["mcap_crc64nvme"] = result.crc64nvme
         body = {
             "episode_id": episode.id,
             "factory_id": episode.factory_id,
             "approved_at": (episode.approved_at or self.row.approved_at).isoformat(),
             "sidecar": sidecar_doc,
-            "checksum": {"mcap": mcap_sha, "sidecar": sidecar_sha},
+            "checksum": checksum,
             "objects": {"mcap": mcap_key, "sidecar": sidecar_key},
         }
         return Prepared(episode.id, self.row.approved_at, body, result.transferred + sent, started)

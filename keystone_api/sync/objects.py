@@ -41,6 +41,9 @@ class CopyResult:
     size: int
     transferred: int  # bytes sent in this call (0 when the cloud already had the object)
     multipart: bool
+    # When this call completed a multipart upload: the CRC64NVME (base64) of the bytes it
+    # sent, the store's full-object checksum's expected value (the receiver compares).
+    crc64nvme: str | None = None
 
 
 class PartBudget:
@@ -88,6 +91,11 @@ class PartBudget:
 
 def b64(digest: bytes) -> str:
     return base64.b64encode(digest).decode()
+
+
+def crc64_b64(crc: int) -> str:
+    """S3's encoding of a CRC64NVME: the 8 big-endian bytes, base64."""
+    return b64(crc.to_bytes(8, "big"))
 
 
 def part_size_for(size: int, preferred: int) -> int:

@@ -7,8 +7,12 @@
   (the bytes pass anyway) and must equal the checksum recorded when the episode landed,
   and it is stored as user metadata `checksum-sha256` (the robots' convention).
 - Objects up to one part go in one PUT, so the store keeps their full-object ChecksumSHA256
-  and the receiver verifies them without reading a byte. Larger ones go multipart; their
-  stored checksum is a composite of the parts, so the receiver reads them once.
+  and the receiver verifies them without reading a byte. Larger ones go multipart with a
+  CRC64NVME per part and for the whole (multipart.py): the store computes the whole
+  object's CRC64NVME, the delivery carries the one computed here, and the receiver compares
+  them instead of reading the object. The full SHA-256 is proved here, on the same bytes: a
+  mismatch aborts the upload before it completes, so no object of other bytes ever exists
+  under the key.
 - A multipart upload's id is handed to `on_upload_id` (persisted) before any part is sent;
   a restarted sender lists the parts already there, re-reads them from the edge only to
   hash them, and uploads the rest.

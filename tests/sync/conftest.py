@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from awscrt.checksums import crc64nvme
 from botocore.client import BaseClient
 from pydantic import SecretStr
 from sqlalchemy import select
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from keystone_api.accounts.tokens import TokenClaims, mint
 from keystone_api.cloud.models import CloudEpisode
 from keystone_api.settings import Settings, get_settings
+from keystone_api.sync.objects import crc64_b64
 from tests.api.conftest import client, live_api, world  # noqa: F401 - the edge's fixtures
 from tests.support import mysql
 from tests.support.processes import keystone_api_process
@@ -46,6 +48,22 @@ class Cloud:
     def keys(self, prefix: str) -> list[str]:
         listed = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix)
         return sorted(o["Key"] for o in listed.get("Contents", []))
+
+    def upload_part(
+        self, key: str, upload_id: str, number: int, data: bytes, crc_of: bytes | None = None
+    ) -> dict[str, Any]:
+        """One part with its CRC64NVME (of `crc_of` instead, to send a wrong one), as the
+        sender sends it; returns the part's entry for CompleteMultipartUpload."""
+        checksum = crc64_b64(crc64nvme(data if crc_of is None else crc_of))
+        etag = self.s3.upload_part(
+            Bucket=self.bucket,
+            Key=key,
+            UploadId=upload_id,
+            PartNumber=number,
+            Body=data,
+            ChecksumCRC64NVME=checksum,
+        )["ETag"]
+        return {"PartNumber": number, "ETag": etag, "ChecksumCRC64NVME": checksum}
 
 
 @pytest.fixture(scope="session")

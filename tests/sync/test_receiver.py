@@ -13,58 +13,63 @@ from typing import Any
 
 import httpx
 import pytest
+from awscrt.checksums import crc64nvme
+from botocore.exceptions import ClientError
 from sqlalchemy import select
 
 from keystone_api.cloud.models import CloudOrder, CloudOrganization, CloudTask
+from keystone_api.sync.objects import crc64_b64
 from tests.api.world import auth, tool_token
 from tests.sync.conftest import MIB, Cloud, service_token
 
 
-def _put(cloud: Cloud, key: str, data: bytes, *, multipart: bool = False) -> str:
+def _put(
+    cloud: Cloud, key: str, data: bytes, *, multipart: bool = False, meta: bool = True
+) -> tuple[str, str | None]:
+    """Upload as the sender does; (SHA-256 hex, CRC64NVME base64 when multipart)."""
     sha = hashlib.sha256(data).digest()
     if not multipart:
         cloud.s3.put_object(
             Bucket=cloud.bucket, Key=key, Body=data, ChecksumSHA256=base64.b64encode(sha).decode()
         )
-        return sha.hex()
+        return sha.hex(), None
     upload = cloud.s3.create_multipart_upload(
-        Bucket=cloud.bucket, Key=key, ChecksumAlgorithm="SHA256"
+        Bucket=cloud.bucket,
+        Key=key,
+        ChecksumAlgorithm="CRC64NVME",
+        ChecksumType="FULL_OBJECT",
+        Metadata={"checksum-sha256": sha.hex()} if meta else {},
     )["UploadId"]
-    parts = []
-    for number, start in enumerate(range(0, len(data), 5 * MIB), 1):
-        chunk = data[start : start + 5 * MIB]
-        checksum = base64.b64encode(hashlib.sha256(chunk).digest()).decode()
-        etag = cloud.s3.upload_part(
-            Bucket=cloud.bucket,
-            Key=key,
-            UploadId=upload,
-            PartNumber=number,
-            Body=chunk,
-            ChecksumSHA256=checksum,
-        )["ETag"]
-        parts.append({"PartNumber": number, "ETag": etag, "ChecksumSHA256": checksum})
+    parts = [
+        cloud.upload_part(key, upload, number, data[start : start + 5 * MIB])
+        for number, start in enumerate(range(0, len(data), 5 * MIB), 1)
+    ]
     cloud.s3.complete_multipart_upload(
         Bucket=cloud.bucket, Key=key, UploadId=upload, MultipartUpload={"Parts": parts}
     )
-    return sha.hex()
+    return sha.hex(), crc64_b64(crc64nvme(data))
 
 
-def delivery(cloud: Cloud, size: int = 4096, multipart: bool = False) -> dict[str, Any]:
-    """Objects uploaded to the cloud bucket and the delivery that describes them."""
+def delivery(
+    cloud: Cloud, size: int = 4096, multipart: bool = False, meta: bool = True
+) -> dict[str, Any]:
+    """Objects uploaded to the cloud bucket and the delivery that describes them (with the
+    CRC64NVME of a multipart MCAP, as the sender sends it)."""
     factory, episode = f"factory-{uuid.uuid4().hex[:8]}", str(uuid.uuid4())
     sidecar = {"task": {"task_id": episode}, "recording": {"duration_sec": 30.0}}
     sidecar_bytes = json.dumps(sidecar).encode()
     mcap_key = f"{factory}/episodes/{episode}/data.mcap"
     sidecar_key = f"{factory}/episodes/{episode}/sidecar.json"
+    mcap_sha, crc = _put(cloud, mcap_key, os.urandom(size), multipart=multipart, meta=meta)
+    checksum = {"mcap": mcap_sha, "sidecar": _put(cloud, sidecar_key, sidecar_bytes)[0]}
+    if crc:
+        checksum["mcap_crc64nvme"] = crc
     return {
         "episode_id": episode,
         "factory_id": factory,
         "approved_at": "2026-11-27T08:00:00+00:00",
         "sidecar": sidecar,
-        "checksum": {
-            "mcap": _put(cloud, mcap_key, os.urandom(size), multipart=multipart),
-            "sidecar": _put(cloud, sidecar_key, sidecar_bytes),
-        },
+        "checksum": checksum,
         "objects": {"mcap": mcap_key, "sidecar": sidecar_key},
     }
 
@@ -91,16 +96,66 @@ def test_first_delivery_is_202_and_a_repeat_409_with_synced_at(cloud: Cloud) -> 
     )
 
 
-def test_a_multipart_object_is_verified_by_reading_it(cloud: Cloud) -> None:
+def test_a_multipart_object_is_verified_by_the_stores_full_object_crc(cloud: Cloud) -> None:
     body = delivery(cloud, size=11 * MIB, multipart=True)
     good = post(cloud, body)
-    assert good.status_code == 202 and good.json()["verified_by"] == "read"
-    wrong = delivery(cloud, size=6 * MIB, multipart=True)
-    wrong["checksum"]["mcap"] = hashlib.sha256(b"other bytes").hexdigest()
-    refused = post(cloud, wrong)
-    assert refused.status_code == 422
+    assert good.status_code == 202, good.text
+    assert good.json()["verified_by"] == "s3-crc64nvme"  # nothing read: the store vouches
+
+
+def _refused_as_mcap_mismatch(cloud: Cloud, body: dict[str, Any]) -> None:
+    refused = post(cloud, body)
+    assert refused.status_code == 422, refused.text
     assert refused.json()["error"]["code"] == "checksum_mismatch"
     assert refused.json()["error"]["details"]["object"] == "mcap"
+    assert body["episode_id"] not in cloud.episodes()  # nothing recorded
+
+
+def test_a_crc_or_sha256_that_is_not_the_stored_objects_is_refused(cloud: Cloud) -> None:
+    body = delivery(cloud, size=11 * MIB, multipart=True)
+    other_crc = crc64_b64(crc64nvme(b"other bytes"))
+    _refused_as_mcap_mismatch(
+        cloud, {**body, "checksum": {**body["checksum"], "mcap_crc64nvme": other_crc}}
+    )
+    # The SHA-256 must still be the one the object was created under.
+    other_sha = hashlib.sha256(b"other bytes").hexdigest()
+    _refused_as_mcap_mismatch(cloud, {**body, "checksum": {**body["checksum"], "mcap": other_sha}})
+    malformed = {**body, "checksum": {**body["checksum"], "mcap_crc64nvme": "not base64"}}
+    assert post(cloud, malformed).status_code == 422
+    assert post(cloud, body).status_code == 202  # the true delivery still goes through
+
+
+def test_the_store_refuses_parts_that_do_not_match_their_crc(cloud: Cloud) -> None:
+    """What the receiver relies on: the store checks each part's CRC64NVME, and computes
+    the whole object's from the parts it accepted (a wrong claimed whole is refused)."""
+    key, data = f"f/{uuid.uuid4()}/data.mcap", os.urandom(6 * MIB)
+    upload = cloud.s3.create_multipart_upload(
+        Bucket=cloud.bucket, Key=key, ChecksumAlgorithm="CRC64NVME", ChecksumType="FULL_OBJECT"
+    )["UploadId"]
+    with pytest.raises(ClientError, match="BadDigest"):
+        cloud.upload_part(key, upload, 1, data, crc_of=data[1:])
+    part = cloud.upload_part(key, upload, 1, data)
+    with pytest.raises(ClientError, match="BadDigest"):
+        cloud.s3.complete_multipart_upload(
+            Bucket=cloud.bucket,
+            Key=key,
+            UploadId=upload,
+            MultipartUpload={"Parts": [part]},
+            ChecksumCRC64NVME=crc64_b64(crc64nvme(data[:-1])),
+            ChecksumType="FULL_OBJECT",
+        )
+
+
+def test_a_multipart_object_without_a_crc_or_sha_metadata_is_read(cloud: Cloud) -> None:
+    body = delivery(cloud, size=11 * MIB, multipart=True)
+    del body["checksum"]["mcap_crc64nvme"]
+    good = post(cloud, body)
+    assert good.status_code == 202 and good.json()["verified_by"] == "read"
+    # A CRC but no full-SHA metadata on the object: the CRC alone says nothing about which
+    # SHA-256 the bytes have, so the receiver reads them.
+    wrong = delivery(cloud, size=6 * MIB, multipart=True, meta=False)
+    wrong["checksum"]["mcap"] = hashlib.sha256(b"other bytes").hexdigest()
+    _refused_as_mcap_mismatch(cloud, wrong)
 
 
 @pytest.mark.parametrize("name", ["mcap", "sidecar"])
@@ -140,7 +195,7 @@ def test_same_episode_with_other_checksums_is_422_and_nothing_is_overwritten(
     before = cloud.episodes()[body["episode_id"]]
     changed = dict(body, objects=dict(body["objects"]), checksum=dict(body["checksum"]))
     changed["objects"]["mcap"] = f"{body['factory_id']}/episodes/{body['episode_id']}/v2.mcap"
-    changed["checksum"]["mcap"] = _put(cloud, changed["objects"]["mcap"], b"a new recording")
+    changed["checksum"]["mcap"] = _put(cloud, changed["objects"]["mcap"], b"a new recording")[0]
     refused = post(cloud, changed)
     assert refused.status_code == 422
     assert refused.json()["error"]["code"] == "payload_changed"

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from awscrt.checksums import crc64nvme
+from sqlalchemy import select, update
 
 from keystone_api.cloud.models import CloudBatch, CloudOrder, CloudOrganization, CloudTask
 from keystone_api.db.engine import get_sessionmaker
 from keystone_api.settings import Settings
+from keystone_api.sync.job import cloud_key
+from keystone_api.sync.models import EpisodeSync
+from keystone_api.sync.objects import crc64_b64
 from keystone_api.sync.sender import drain
 from tests.api.world import World, auth, ok
 from tests.sync.conftest import MIB, Cloud
@@ -109,26 +114,66 @@ def test_admin_resync_gets_409_and_duplicates_nothing(
     assert sync_rows([episode["id"]])[episode["id"]].synced_at == first.synced_at
 
 
-def test_a_large_recording_goes_multipart_with_progress_and_is_read_verified(
+def test_a_large_recording_goes_multipart_with_progress_and_is_crc_verified(
     world: World, s3: Any, cloud: Cloud, sync_settings: Callable[..., Settings]
 ) -> None:
     w = world
     w.order(target=2)
-    episode = approve(landed(w, s3, data=mcap_bytes(12 * MIB + 123)))
+    data = mcap_bytes(12 * MIB + 123)
+    episode = approve(landed(w, s3, data=data))
     drain_all(sync_settings(sync_parts_in_flight=2))
     _cloud_checksums_match(cloud, episode)
-    assert cloud.episodes()[episode["id"]].verified_by == "read"
+    assert cloud.episodes()[episode["id"]].verified_by == "s3-crc64nvme"
     head = cloud.s3.head_object(
         Bucket=cloud.bucket, Key=cloud.episodes()[episode["id"]].mcap_key, ChecksumMode="ENABLED"
     )
     assert head["ServerSideEncryption"] == "AES256"
-    assert head["ChecksumSHA256"].endswith("-3")  # three parts of 5 MiB at most
+    assert head["ETag"].endswith('-3"')  # three parts of 5 MiB at most
+    # The store's own CRC64NVME of the whole object, from the parts it accepted:
+    assert head["ChecksumType"] == "FULL_OBJECT"
+    assert head["ChecksumCRC64NVME"] == crc64_b64(crc64nvme(data))
     detail = ok(w.client.get(f"/api/v1/sync/episodes/{episode['id']}", headers=auth(w.admin)))
     assert detail["state"] == "synced" and detail["progress"] == 1.0
     assert detail["bytes_sent"] == detail["bytes_total"] > 12 * MIB
     assert detail["attempt_log"][0]["outcome"] == "synced"
     assert detail["attempt_log"][0]["bytes_sent"] == detail["bytes_total"]
     assert not detail["resumable_upload"]
+
+
+def test_a_resumed_upload_whose_cloud_parts_differ_starts_afresh(
+    world: World, s3: Any, cloud: Cloud, sync_settings: Callable[..., Settings]
+) -> None:
+    """A part left in the cloud by an earlier attempt, of the right size but other bytes
+    (the resume only checks sizes): the store refuses to complete (its CRC of the parts is
+    not ours of the edge bytes), the upload is aborted, the next attempt sends it all."""
+    w = world
+    w.order(target=2)
+    episode = approve(landed(w, s3, data=mcap_bytes(12 * MIB + 123)))
+    key = cloud_key(w.factory_id, episode["id"], episode["sha256"], "data.mcap")
+    upload = cloud.s3.create_multipart_upload(
+        Bucket=cloud.bucket,
+        Key=key,
+        ChecksumAlgorithm="CRC64NVME",
+        ChecksumType="FULL_OBJECT",
+        Metadata={"checksum-sha256": episode["sha256"]},
+        ServerSideEncryption="AES256",
+    )["UploadId"]
+    cloud.upload_part(key, upload, 1, os.urandom(5 * MIB))  # right size, other bytes
+    with get_sessionmaker()() as session, session.begin():
+        session.execute(
+            update(EpisodeSync)
+            .where(EpisodeSync.episode_id == episode["id"])
+            .values(multipart_upload_id=upload)
+        )
+    drain_all(sync_settings())
+    _cloud_checksums_match(cloud, episode)
+    log = attempts(episode["id"])
+    assert [a.outcome for a in log] == ["error", "synced"]
+    assert "CloudPartsDiffer" in (log[0].error or "")
+    assert cloud.s3.list_multipart_uploads(Bucket=cloud.bucket, Prefix=key).get("Uploads") in (
+        None,
+        [],
+    )
 
 
 def test_two_senders_at_once_never_send_the_same_episode(
