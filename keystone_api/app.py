@@ -67,12 +67,15 @@ def _edge_routers(app: FastAPI, gateways: str) -> None:
     if gateways == "only":  # `keystone gateway`: the robots' sockets and nothing else
         app.include_router(gateway_router, responses=ERROR_RESPONSES)
         return
+    # Routes are matched in order, one by one: robots' calls (callbacks, and heartbeats
+    # under the fleet's routers) come first; matching them last was ~9 % of their CPU.
     routers = [
+        callbacks_router,
+        *(build_router(r) for r in FLEET),
         accounts_router,
-        *(build_router(r) for r in [*REGISTRY, *FLEET]),
+        *(build_router(r) for r in REGISTRY),
         orders_router,
         tasks_router,
-        callbacks_router,
         episodes_router,
         registration_router,
         stats_router,

@@ -6,12 +6,18 @@ from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from keystone_api.accounts.models import Role
-from keystone_api.accounts.principal import BearerClaims, CurrentPrincipal, Principal, resolve
+from keystone_api.accounts.principal import (
+    BearerClaims,
+    CurrentPrincipal,
+    Principal,
+    device_row,
+    resolve,
+)
 from keystone_api.accounts.tokens import TokenClaims
 from keystone_api.common.crud import get_or_404
 from keystone_api.db.base import utcnow
@@ -35,7 +41,19 @@ def _robot(session: Any, principal: Principal, robot_id: str) -> Robot:
     return robot
 
 
+def _own_heartbeat(session: Session, claims: TokenClaims) -> s.HeartbeatOut:
+    """A robot reporting itself, the common case: one SELECT (the token's robot) and one
+    UPDATE, no ORM unit of work."""
+    row = device_row(session, claims)
+    now = utcnow()
+    session.connection().execute(update(Robot).where(Robot.id == row.id).values(last_seen_at=now))
+    # Just heard from, so online: available unless in maintenance (archived was refused).
+    return s.HeartbeatOut(robot_id=row.id, last_seen_at=now, available=not row.maintenance)
+
+
 def _heartbeat(session: Session, claims: TokenClaims, robot_id: str) -> s.HeartbeatOut:
+    if claims.kind == "device" and claims.sub == robot_id:
+        return _own_heartbeat(session, claims)
     principal = resolve(claims, session)
     robot = _robot(session, principal, robot_id)
     if principal.role == Role.robot:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from keystone_api.errors import Unauthorized
 from keystone_api.fleet.devices import device_token
 from keystone_api.settings import get_settings
 from tests.api.flows import record_one, take_task
@@ -115,6 +116,30 @@ def test_expired_and_foreign_tokens_are_refused(client) -> None:
     assert client.get("/api/v1/scenes", headers=auth(unsigned)).status_code == 401
 
 
+def test_a_token_verified_once_is_still_refused_when_it_expires_or_the_key_changes(
+    client,
+) -> None:
+    """Verified tokens are cached (robots resend the same one); expiry and the signing key
+    must still hold on every use."""
+    import time
+
+    from pydantic import SecretStr
+
+    from keystone_api.accounts.tokens import TokenClaims, decode, mint
+
+    settings = get_settings()
+    short = mint(settings, TokenClaims("tool", "x", "admin"), ttl_s=-3)  # within the leeway
+    assert client.get("/api/v1/scenes", headers=auth(short)).status_code == 200
+    assert decode(settings, short).sub == "x"  # and now cached
+    time.sleep(2.5)  # past exp + 5 s leeway
+    assert client.get("/api/v1/scenes", headers=auth(short)).status_code == 401
+    token = mint(settings, TokenClaims("tool", "y", "admin"))
+    assert decode(settings, token).sub == "y"
+    rotated = settings.model_copy(update={"jwt_secret": SecretStr("another-secret-" * 3)})
+    with pytest.raises(Unauthorized):
+        decode(rotated, token)
+
+
 def test_a_factory_sees_nothing_of_another(world, client, s3) -> None:
     a = world
     a.order(target=2)
@@ -159,8 +184,15 @@ def test_a_collector_sees_only_its_workstation(world, client) -> None:
 
 def test_a_device_acts_only_for_itself(world, client) -> None:
     w = world
-    robot0 = _device(w.robots[0]["id"])
-    ok(client.post(f"/api/v1/robots/{w.robots[0]['id']}/heartbeat", headers=auth(robot0)))
+    rid = w.robots[0]["id"]
+    robot0 = _device(rid)
+    beat = ok(client.post(f"/api/v1/robots/{rid}/heartbeat", headers=auth(robot0)))
+    assert beat["robot_id"] == rid and beat["available"] is True
+    stored = ok(client.get(f"/api/v1/robots/{rid}", headers=auth(w.admin)))
+    assert stored["last_seen_at"] == beat["last_seen_at"] and stored["online"] is True
+    ok(client.patch(f"/api/v1/robots/{rid}", json={"maintenance": True}, headers=auth(w.admin)))
+    beat = ok(client.post(f"/api/v1/robots/{rid}/heartbeat", headers=auth(robot0)))
+    assert beat["available"] is False  # alive, but in maintenance
     assert client.post(f"/api/v1/robots/{w.robots[1]['id']}/heartbeat",
                        headers=auth(robot0)).status_code == 403
 
