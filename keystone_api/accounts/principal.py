@@ -6,13 +6,14 @@ lookups answer 404 (not 403), so IDs of other factories are not even confirmed t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from keystone_api.accounts.models import Role, User
@@ -55,28 +56,28 @@ class Principal:
 
 def device_row(session: Session, claims: TokenClaims) -> Any:
     """The robot behind a device token, checked registered and not revoked: one Core SELECT
-    (devices call all the time; an ORM load cost more than the rest of a heartbeat)."""
-    from keystone_api.fleet.models import Robot
-
-    row = (
-        session.connection()
-        .execute(
-            select(
-                Robot.id,
-                Robot.device_id,
-                Robot.factory_id,
-                Robot.token_version,
-                Robot.archived_at,
-                Robot.maintenance,
-            ).where(Robot.id == claims.sub)
-        )
-        .first()
-    )
+    built once (devices call all the time; an ORM load cost more than the rest of a
+    heartbeat)."""
+    row = session.connection().execute(_device_select(), {"robot_id": claims.sub}).first()
     if row is None or row.archived_at is not None:
         raise Unauthorized("device not registered")
     if claims.token_version != row.token_version:
         raise Unauthorized("device token revoked (rotated)")
     return row
+
+
+@functools.cache
+def _device_select() -> Any:
+    from keystone_api.fleet.models import Robot  # the fleet imports this module
+
+    return select(
+        Robot.id,
+        Robot.device_id,
+        Robot.factory_id,
+        Robot.token_version,
+        Robot.archived_at,
+        Robot.maintenance,
+    ).where(Robot.id == bindparam("robot_id"))
 
 
 def device_principal(row: Any) -> Principal:

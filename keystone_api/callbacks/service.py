@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from keystone_api.accounts.principal import Principal
@@ -30,7 +30,7 @@ from keystone_api.ids import new_id
 from keystone_api.orders import task_states
 from keystone_api.orders.events import task_events
 from keystone_api.orders.models import Batch, BatchStatus, Task, TaskStatus, TaskTransition
-from keystone_api.sync.models import outbox_insert
+from keystone_api.sync.models import OUTBOX_INSERT, outbox_row
 
 START_FACTS = ("device_id", "started_at")
 FINISH_FACTS = ("device_id", "started_at", "finished_at", "file_size_bytes", "message_count")
@@ -58,7 +58,35 @@ _OWNED = (
     .join(Workstation, Workstation.id == Task.workstation_id)
     .join(Batch, Batch.id == Task.batch_id)
     .outerjoin(Robot, Robot.id == func.coalesce(Task.robot_id, Workstation.robot_id))
+    .where(Task.id == bindparam("task_id"))
     .with_for_update()
+)
+# Every statement of this module is built once, with bind parameters: building one per
+# call (and computing its cache key) was ~15 % of a callback's CPU. UPDATEs take their SET
+# columns from the parameters given at execution.
+_INSERT_TRANSITION = insert(TaskTransition)
+_UPDATE_TASK = (
+    update(Task).where(Task.id == bindparam("b_task_id")).values(version=Task.version + 1)
+)
+_ACTIVATE_BATCH = (
+    update(Batch)
+    .where(Batch.id == bindparam("b_batch_id"))
+    .values(status=BatchStatus.active, version=Batch.version + 1)
+)
+_OTHER_OPEN_TASK = (
+    select(Task.id)
+    .where(
+        Task.workstation_id == bindparam("workstation_id"),
+        Task.id != bindparam("task_id"),
+        Task.assigned_at.is_not(None),
+        Task.status.in_(RECORDING),
+    )
+    .limit(1)
+)
+# Only between idle and recording: a break or a logout is the collector's, not ours.
+_WORKSTATION_STATUS = update(Workstation).where(
+    Workstation.id == bindparam("b_workstation_id"),
+    Workstation.status.in_((WorkstationStatus.idle, WorkstationStatus.recording)),
 )
 
 
@@ -76,7 +104,7 @@ def _owned(session: Session, principal: Principal, task_id: str, device_id: str)
     if principal.kind == "task" and principal.task_id != task_id:
         raise Forbidden("this token is for another task")
     # One statement: the task locked, with its factory and the robot that owns it.
-    row = session.connection().execute(_OWNED.where(Task.id == task_id)).first()
+    row = session.connection().execute(_OWNED, {"task_id": task_id}).first()
     if row is None or not principal.sees_factory(row.factory_id):
         raise NotFound(f"task '{task_id}' not found")
     if row.owner_robot_id is None or row.device_id != device_id:
@@ -125,19 +153,16 @@ def _write(
             "status": target,
         }
         session.connection().execute(
-            insert(TaskTransition).values(
-                id=new_id(),
+            _INSERT_TRANSITION,
+            {
+                "id": new_id(),
                 **task_states.transition_row(row.id, row.status, target, actor, cause, now),
-            )
+            },
         )
     if row.robot_id is None:
         values["robot_id"] = row.owner_robot_id
-    session.connection().execute(
-        update(Task)
-        .where(Task.id == row.id)
-        .values(**values, version=Task.version + 1, updated_at=now)
-    )
-    session.connection().execute(outbox_insert("task", row.id, row.version + 1))
+    session.connection().execute(_UPDATE_TASK, {**values, "updated_at": now, "b_task_id": row.id})
+    session.connection().execute(OUTBOX_INSERT, outbox_row("task", row.id, row.version + 1))
 
 
 def record_start(session: Session, principal: Principal, body: StartCallback) -> CallbackAck:
@@ -188,11 +213,11 @@ def record_finish(session: Session, principal: Principal, body: FinishCallback) 
     if row.batch_status == BatchStatus.pending:
         # The batch becomes active with its first finished task.
         session.connection().execute(
-            update(Batch)
-            .where(Batch.id == row.batch_id)
-            .values(status=BatchStatus.active, activated_at=utcnow(), version=Batch.version + 1)
+            _ACTIVATE_BATCH, {"b_batch_id": row.batch_id, "activated_at": utcnow()}
         )
-        session.connection().execute(outbox_insert("batch", row.batch_id, row.batch_version + 1))
+        session.connection().execute(
+            OUTBOX_INSERT, outbox_row("batch", row.batch_id, row.batch_version + 1)
+        )
     if row.ws_status == WorkstationStatus.recording and not _other_open_task(session, row):
         _workstation_status(session, row.workstation_id, WorkstationStatus.idle)
     task_events.upload_requested(TaskRef(row.id, row.robot_id or row.owner_robot_id))
@@ -200,28 +225,13 @@ def record_finish(session: Session, principal: Principal, body: FinishCallback) 
 
 
 def _other_open_task(session: Session, row: Row[Any]) -> bool:
-    return (
-        session.connection().execute(
-            select(Task.id)
-            .where(
-                Task.workstation_id == row.workstation_id,
-                Task.id != row.id,
-                Task.assigned_at.is_not(None),
-                Task.status.in_(RECORDING),
-            )
-            .limit(1)
-        ).first()
-        is not None
+    found = session.connection().execute(
+        _OTHER_OPEN_TASK, {"workstation_id": row.workstation_id, "task_id": row.id}
     )
+    return found.first() is not None
 
 
 def _workstation_status(session: Session, workstation_id: str, status: WorkstationStatus) -> None:
-    # Only between idle and recording: a break or a logout is the collector's, not ours.
     session.connection().execute(
-        update(Workstation)
-        .where(
-            Workstation.id == workstation_id,
-            Workstation.status.in_((WorkstationStatus.idle, WorkstationStatus.recording)),
-        )
-        .values(status=status)
+        _WORKSTATION_STATUS, {"b_workstation_id": workstation_id, "status": status}
     )

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -41,12 +41,15 @@ def _robot(session: Any, principal: Principal, robot_id: str) -> Robot:
     return robot
 
 
+_SEEN = update(Robot).where(Robot.id == bindparam("b_robot_id"))  # built once: hot path
+
+
 def _own_heartbeat(session: Session, claims: TokenClaims) -> s.HeartbeatOut:
     """A robot reporting itself, the common case: one SELECT (the token's robot) and one
     UPDATE, no ORM unit of work."""
     row = device_row(session, claims)
     now = utcnow()
-    session.connection().execute(update(Robot).where(Robot.id == row.id).values(last_seen_at=now))
+    session.connection().execute(_SEEN, {"b_robot_id": row.id, "last_seen_at": now})
     # Just heard from, so online: available unless in maintenance (archived was refused).
     return s.HeartbeatOut(robot_id=row.id, last_seen_at=now, available=not row.maintenance)
 

@@ -83,12 +83,19 @@ class ReplicaOutbox(Base):
     created_at: Mapped[datetime] = mapped_column()
 
 
+def outbox_row(kind: str, record_id: str, version: int) -> dict[str, Any]:
+    return {"kind": kind, "record_id": record_id, "version": version, "created_at": utcnow()}
+
+
+# Built once: hot paths execute it with outbox_row(...) as parameters, skipping the
+# statement's construction and cache-key computation on every call.
+OUTBOX_INSERT = insert(ReplicaOutbox)
+
+
 def outbox_insert(kind: str, record_id: str, version: int) -> Any:
     """The INSERT of one change (for code that writes replicated rows with Core, where the
     mapper event below does not fire)."""
-    return insert(ReplicaOutbox).values(
-        kind=kind, record_id=record_id, version=version, created_at=utcnow()
-    )
+    return insert(ReplicaOutbox).values(**outbox_row(kind, record_id, version))
 
 
 def _record_change(_mapper: Any, connection: Connection, target: Any) -> None:
