@@ -87,22 +87,17 @@ def outbox_row(kind: str, record_id: str, version: int) -> dict[str, Any]:
     return {"kind": kind, "record_id": record_id, "version": version, "created_at": utcnow()}
 
 
-# Built once: hot paths execute it with outbox_row(...) as parameters, skipping the
-# statement's construction and cache-key computation on every call.
+# The INSERT of one change, built once: executed with outbox_row(...) as parameters by the
+# mapper event below and by code that writes replicated rows with Core (where the event
+# does not fire), skipping the statement's construction and cache key on every call.
 OUTBOX_INSERT = insert(ReplicaOutbox)
-
-
-def outbox_insert(kind: str, record_id: str, version: int) -> Any:
-    """The INSERT of one change (for code that writes replicated rows with Core, where the
-    mapper event below does not fire)."""
-    return insert(ReplicaOutbox).values(**outbox_row(kind, record_id, version))
 
 
 def _record_change(_mapper: Any, connection: Connection, target: Any) -> None:
     kind = REPLICATED_TABLES.get(getattr(target, "__tablename__", ""))
     if kind is None:
         return
-    connection.execute(outbox_insert(kind, target.id, target.version))
+    connection.execute(OUTBOX_INSERT, outbox_row(kind, target.id, target.version))
 
 
 # A mapper event on the Versioned mixin reaches every replicated model, whichever module

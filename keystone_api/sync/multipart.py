@@ -19,7 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, wait
 from typing import Any
 
-from awscrt.checksums import crc64nvme
+from awscrt.checksums import combine_crc64nvme, crc64nvme
 from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -133,10 +133,17 @@ class MultipartCopy:
                     self.budget.release()
                     raise
                 full.update(data)
-                crc = crc64nvme(data, crc)
+                # One CRC pass per part; the whole object's is combined from the parts'.
+                part_crc = crc64nvme(data)
+                crc = combine_crc64nvme(crc, part_crc, len(data))
                 futures.append(
                     self.budget.pool.submit(
-                        self._part, upload_id, number, data, existing.get(number)
+                        self._part,
+                        upload_id,
+                        number,
+                        data,
+                        crc64_b64(part_crc),
+                        existing.get(number),
                     )
                 )
                 if any(f.done() and f.exception() for f in futures):
@@ -150,10 +157,14 @@ class MultipartCopy:
         return parts, full.hexdigest(), crc64_b64(crc)
 
     def _part(
-        self, upload_id: str, number: int, data: bytes, have: dict[str, Any] | None
+        self,
+        upload_id: str,
+        number: int,
+        data: bytes,
+        checksum: str,
+        have: dict[str, Any] | None,
     ) -> dict[str, Any]:
         try:
-            checksum = crc64_b64(crc64nvme(data))
             if have is not None and int(have.get("Size", -1)) == len(data):
                 # Resumed: already there. Its bytes are proved at completion, when the
                 # store's CRC of all parts must equal ours of the edge bytes.
