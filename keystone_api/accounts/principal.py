@@ -6,7 +6,6 @@ lookups answer 404 (not 403), so IDs of other factories are not even confirmed t
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -20,6 +19,7 @@ from keystone_api.accounts.models import Role, User
 from keystone_api.accounts.tokens import TokenClaims, decode
 from keystone_api.deps import SessionDep, SettingsDep
 from keystone_api.errors import Forbidden, NotFound, Unauthorized
+from keystone_api.fleet.models import Robot
 
 bearer = HTTPBearer(auto_error=False, description="JWT from /api/v1/auth/login or a device token")
 
@@ -54,30 +54,26 @@ class Principal:
             raise NotFound(f"{what} not found")
 
 
+# Built once with a bind parameter: devices call all the time.
+_DEVICE = select(
+    Robot.id,
+    Robot.device_id,
+    Robot.factory_id,
+    Robot.token_version,
+    Robot.archived_at,
+    Robot.maintenance,
+).where(Robot.id == bindparam("robot_id"))
+
+
 def device_row(session: Session, claims: TokenClaims) -> Any:
     """The robot behind a device token, checked registered and not revoked: one Core SELECT
-    built once (devices call all the time; an ORM load cost more than the rest of a
-    heartbeat)."""
-    row = session.connection().execute(_device_select(), {"robot_id": claims.sub}).first()
+    (an ORM load cost more than the rest of a heartbeat)."""
+    row = session.connection().execute(_DEVICE, {"robot_id": claims.sub}).first()
     if row is None or row.archived_at is not None:
         raise Unauthorized("device not registered")
     if claims.token_version != row.token_version:
         raise Unauthorized("device token revoked (rotated)")
     return row
-
-
-@functools.cache
-def _device_select() -> Any:
-    from keystone_api.fleet.models import Robot  # the fleet imports this module
-
-    return select(
-        Robot.id,
-        Robot.device_id,
-        Robot.factory_id,
-        Robot.token_version,
-        Robot.archived_at,
-        Robot.maintenance,
-    ).where(Robot.id == bindparam("robot_id"))
 
 
 def device_principal(row: Any) -> Principal:

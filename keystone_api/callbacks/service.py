@@ -30,11 +30,11 @@ from keystone_api.ids import new_id
 from keystone_api.orders import task_states
 from keystone_api.orders.events import task_events
 from keystone_api.orders.models import Batch, BatchStatus, Task, TaskStatus, TaskTransition
+from keystone_api.orders.progress import RECORDING
 from keystone_api.sync.models import OUTBOX_INSERT, outbox_row
 
 START_FACTS = ("device_id", "started_at")
 FINISH_FACTS = ("device_id", "started_at", "finished_at", "file_size_bytes", "message_count")
-RECORDING = (TaskStatus.pending, TaskStatus.ready, TaskStatus.in_progress)
 
 _OWNED = (
     select(
@@ -83,7 +83,9 @@ _OTHER_OPEN_TASK = (
     )
     .limit(1)
 )
-# Only between idle and recording: a break or a logout is the collector's, not ours.
+# The Core form of progress.refresh_workstation's rule (recording while the station has an
+# assigned open task), for this hot path. Only between idle and recording: a break or a
+# logout is the collector's, not ours.
 _WORKSTATION_STATUS = update(Workstation).where(
     Workstation.id == bindparam("b_workstation_id"),
     Workstation.status.in_((WorkstationStatus.idle, WorkstationStatus.recording)),

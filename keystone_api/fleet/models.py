@@ -82,7 +82,12 @@ class Robot(Timestamps, Archivable, Base):
 
     @property
     def available(self) -> bool:
-        return self.online and not self.maintenance and self.archived_at is None
+        return self.is_available(self.online, self.maintenance, self.archived_at)
+
+    @staticmethod
+    def is_available(online: bool, maintenance: bool, archived_at: datetime | None) -> bool:
+        """The rule, also for callers holding a row's columns rather than a Robot."""
+        return online and not maintenance and archived_at is None
 
 
 class DataCollector(Timestamps, Archivable, Base):

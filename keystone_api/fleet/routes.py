@@ -50,8 +50,8 @@ def _own_heartbeat(session: Session, claims: TokenClaims) -> s.HeartbeatOut:
     row = device_row(session, claims)
     now = utcnow()
     session.connection().execute(_SEEN, {"b_robot_id": row.id, "last_seen_at": now})
-    # Just heard from, so online: available unless in maintenance (archived was refused).
-    return s.HeartbeatOut(robot_id=row.id, last_seen_at=now, available=not row.maintenance)
+    available = Robot.is_available(True, row.maintenance, row.archived_at)  # just heard from
+    return s.HeartbeatOut(robot_id=row.id, last_seen_at=now, available=available)
 
 
 def _heartbeat(session: Session, claims: TokenClaims, robot_id: str) -> s.HeartbeatOut:

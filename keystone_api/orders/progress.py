@@ -133,7 +133,7 @@ def refresh_workstation(session: Session, workstation_id: str, task: Task | None
         .where(
             Task.workstation_id == workstation_id,
             Task.assigned_at.is_not(None),
-            Task.status.in_((TaskStatus.pending, TaskStatus.ready, TaskStatus.in_progress)),
+            Task.status.in_(RECORDING),
         )
     ).scalar_one()
     ws.status = WorkstationStatus.recording if busy else WorkstationStatus.idle
