@@ -4,8 +4,9 @@ deliveries and a full outage, and a `keystone sync run` process is killed mid-up
 
 Afterwards every approved episode is in the cloud exactly once with matching checksums,
 no needs_inspection or rejected one is there, the first syncs follow approval order, and
-nothing was lost at the edge. (The outage lasts seconds here; minutes in production
-change nothing but the backoff, capped at 30 s there and 0.3 s here.)
+nothing was lost at the edge. The mixed-fault test's outage lasts seconds (backoff capped
+at 0.3 s); a second test holds the cloud down for minutes against the production backoff
+(capped at 30 s).
 """
 
 from __future__ import annotations
@@ -198,3 +199,57 @@ def _assert_converged(
         assert s3.head_object(Bucket=now["bucket"], Key=now["mcap_key"])["ContentLength"] > 0
     assert {e["id"] for e in others}.isdisjoint(sync_rows([e["id"] for e in others]))
     assert {r.state.value for r in sync_rows(ids).values()} == {"synced"}
+
+
+OUTAGE_S = 150  # "a full outage of a few minutes", with the production backoff
+
+
+@pytest.mark.timeout(OUTAGE_S + 240)
+def test_an_outage_of_minutes_with_production_backoff_only_delays_the_queue(
+    world: World,
+    s3: Any,
+    cloud: Cloud,
+    sync_settings: Callable[..., Settings],
+    tmp_path: Path,
+) -> None:
+    """The cloud is unreachable for minutes while `keystone sync run` keeps trying with the
+    production backoff (base 1 s, full jitter, capped at 30 s) and the edge keeps approving
+    recordings; when the cloud returns, the queue drains in approval order, exactly once."""
+    w = world
+    w.order(target=12)
+    api, store = FaultProxy(cloud.api), FaultProxy(cloud.s3_url)  # not started: refused
+    env = {
+        **_sender_env(api, store, sync_settings()),
+        "KEYSTONE_SYNC_BACKOFF_BASE_S": "1",
+        "KEYSTONE_SYNC_BACKOFF_CAP_S": "30",
+    }
+    approved: list[dict[str, Any]] = []
+    with sender_process(env, tmp_path / "sender.log"):
+        start = time.monotonic()
+        for wave in range(3):  # the edge keeps collecting through the outage
+            time.sleep(max(0.0, start + wave * OUTAGE_S / 3 - time.monotonic()))
+            approved += [approve(landed(w, s3, station=i % 2)) for i in range(3)]
+        ids = [e["id"] for e in approved]
+        time.sleep(max(0.0, start + OUTAGE_S - time.monotonic()))
+
+        rows = sync_rows(ids)
+        assert len(rows) == len(ids)  # every approved episode queued, none lost
+        assert {r.state.value for r in rows.values()} <= {"queued", "uploading"}
+        assert not set(ids) & set(cloud.episodes())
+        head = attempts(ids[0])
+        assert len(head) >= 3 and {a.outcome for a in head} == {"error"}  # kept trying
+        waited = rows[ids[0]].next_attempt_at - head[-1].at
+        assert waited.total_seconds() <= 30  # full jitter, capped at 30 s
+
+        api.start()
+        store.start()
+        try:
+            _wait(
+                "the queue drained after the outage",
+                lambda: {r.state.value for r in sync_rows(ids).values()} == {"synced"},
+                timeout_s=120,
+            )
+        finally:
+            api.stop()
+            store.stop()
+    _assert_converged(w, s3, cloud, approved, [])
