@@ -3,17 +3,16 @@ specification's /callbacks/{start,finish}: the same handlers."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from keystone_api.accounts.models import Role
-from keystone_api.accounts.principal import BearerClaims, resolve
+from keystone_api.accounts.principal import BearerClaims, Principal, resolve
 from keystone_api.accounts.tokens import TokenClaims
 from keystone_api.callbacks import service
 from keystone_api.callbacks.schemas import CallbackAck, FinishCallback, StartCallback
+from keystone_api.db.group_commit import group_commit
 from keystone_api.deps import unit_of_work
 
 router = APIRouter(tags=["callbacks"])
@@ -33,7 +32,7 @@ AUTH = (
 )
 @router.post("/callbacks/start", response_model=CallbackAck, include_in_schema=False)
 async def start(body: StartCallback, claims: BearerClaims) -> CallbackAck:
-    return await run_in_threadpool(unit_of_work, _as_robot, service.record_start, claims, body)
+    return await _record(claims, body)
 
 
 @router.post(
@@ -44,13 +43,23 @@ async def start(body: StartCallback, claims: BearerClaims) -> CallbackAck:
 )
 @router.post("/callbacks/finish", response_model=CallbackAck, include_in_schema=False)
 async def finish(body: FinishCallback, claims: BearerClaims) -> CallbackAck:
-    return await run_in_threadpool(unit_of_work, _as_robot, service.record_finish, claims, body)
+    return await _record(claims, body)
 
 
-def _as_robot(session: Session, record: Any, claims: TokenClaims, body: Any) -> CallbackAck:
-    # Callbacks are the API's hottest path (every recording, from every robot): auth,
-    # service and commit run in one worker-thread hop instead of one per dependency.
+async def _record(claims: TokenClaims, body: StartCallback | FinishCallback) -> CallbackAck:
+    # Callbacks are the API's hottest path (every recording, from every robot): they are
+    # written by group commit, a robot's token resolved in the batch. A person's token needs
+    # its account loaded first (and is refused unless it has the robot role).
+    principal = None
+    if claims.kind == "user":
+        principal = await run_in_threadpool(unit_of_work, _robot_user, claims)
+    ack: CallbackAck = await group_commit().submit(
+        service.CALLBACKS, service.Callback(claims, body, principal)
+    )
+    return ack
+
+
+def _robot_user(session: Session, claims: TokenClaims) -> Principal:
     principal = resolve(claims, session)
     principal.require(Role.robot)
-    ack: CallbackAck = record(session, principal, body)
-    return ack
+    return principal

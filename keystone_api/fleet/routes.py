@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -15,16 +15,17 @@ from keystone_api.accounts.principal import (
     BearerClaims,
     CurrentPrincipal,
     Principal,
-    device_row,
     resolve,
 )
 from keystone_api.accounts.tokens import TokenClaims
 from keystone_api.common.crud import get_or_404
 from keystone_api.db.base import utcnow
+from keystone_api.db.group_commit import group_commit
 from keystone_api.deps import SessionDep, SettingsDep, unit_of_work
 from keystone_api.errors import Forbidden, NotFound
 from keystone_api.fleet import schemas as s
 from keystone_api.fleet.devices import rotate_token
+from keystone_api.fleet.heartbeats import HEARTBEATS
 from keystone_api.fleet.models import Robot, Workstation, WorkstationPairing
 from keystone_api.fleet.workstations import end_break, logout, set_pairing, start_break
 
@@ -41,22 +42,8 @@ def _robot(session: Any, principal: Principal, robot_id: str) -> Robot:
     return robot
 
 
-_SEEN = update(Robot).where(Robot.id == bindparam("b_robot_id"))  # built once: hot path
-
-
-def _own_heartbeat(session: Session, claims: TokenClaims) -> s.HeartbeatOut:
-    """A robot reporting itself, the common case: one SELECT (the token's robot) and one
-    UPDATE, no ORM unit of work."""
-    row = device_row(session, claims)
-    now = utcnow()
-    session.connection().execute(_SEEN, {"b_robot_id": row.id, "last_seen_at": now})
-    available = Robot.is_available(True, row.maintenance, row.archived_at)  # just heard from
-    return s.HeartbeatOut(robot_id=row.id, last_seen_at=now, available=available)
-
-
 def _heartbeat(session: Session, claims: TokenClaims, robot_id: str) -> s.HeartbeatOut:
-    if claims.kind == "device" and claims.sub == robot_id:
-        return _own_heartbeat(session, claims)
+    """Staff, or a robot about another robot (refused): the rare heartbeats."""
     principal = resolve(claims, session)
     robot = _robot(session, principal, robot_id)
     if principal.role == Role.robot:
@@ -77,7 +64,9 @@ def robot_routes(router: APIRouter) -> None:
         summary="A robot reports it is alive (its device token, or staff)",
     )
     async def heartbeat(item_id: str, claims: BearerClaims) -> Any:
-        # Every robot, all the time: auth, read and write in one worker-thread hop.
+        if claims.kind == "device" and claims.sub == item_id:
+            # Every robot, all the time: written with the others of the moment.
+            return await group_commit().submit(HEARTBEATS, claims)
         return await run_in_threadpool(unit_of_work, _heartbeat, claims, item_id)
 
     @router.post(

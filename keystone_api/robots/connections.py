@@ -26,6 +26,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.websockets import WebSocket, WebSocketState
 
 from keystone_api.db.engine import get_sessionmaker
+from keystone_api.db.group_commit import is_deadlock
 from keystone_api.errors import DomainError
 from keystone_api.robots.state_stream import EventBroker
 
@@ -252,7 +253,7 @@ async def db_call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
                 return result
             except (StaleDataError, OperationalError) as exc:
                 session.rollback()
-                retryable = isinstance(exc, StaleDataError) or "1213" in str(exc.orig)
+                retryable = isinstance(exc, StaleDataError) or is_deadlock(exc)
                 if not retryable or attempt == DB_ATTEMPTS - 1:
                     raise
             except BaseException:
