@@ -26,6 +26,7 @@ from tests.support.sensors import evaluate_sensor
 
 OLD_PAIRS = 1500  # 3,000 objects: three pages of the sweep
 PAGE = 1000
+CONCURRENT_SLACK = 10  # open tasks other tests may start or finish between two ticks
 
 
 class S3Calls:
@@ -113,9 +114,12 @@ def test_tick_cost_is_flat_and_a_late_upload_in_an_old_prefix_is_found(
         assert episode.registered_by == "sensor" and episode.status.value == "pending_qa"
         assert episode.mcap_key == key.mcap_key
         # Until then, each tick HEADs the open tasks' keys, never anything in proportion to
-        # the bucket (the tick that registers adds the pair's own verification).
-        assert len(set(heads[:-1])) <= 1
-        assert heads[-1] <= min(heads) + 2
+        # the bucket (a page of the sweep is 1,000 objects; the tick that registers adds the
+        # pair's own verification). The open tasks are every factory's in the session's
+        # database: other tests running beside this one open and close a few meanwhile.
+        earlier = heads[:-1] or heads
+        assert max(earlier) - min(earlier) <= CONCURRENT_SLACK
+        assert heads[-1] <= max(earlier) + 2
 
         # A retried tick (same cursor, nothing new) asks for the very same runs: their run
         # keys make Dagster launch each once.
