@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import sys
@@ -44,12 +45,13 @@ def _bootstrap() -> None:
 # Database round trips of a worker thread (the robots' group commit) wait for the GIL after
 # every answer while the event loop runs requests; by default the loop keeps it up to 5 ms.
 SWITCH_INTERVAL_S = 0.0005
+TUNE_AFTER_S = 1.0
 
 
 def _tune_for_serving() -> None:
     """Process settings for a serving API, measured with bench/api_callbacks_bench.py.
 
-    What is loaded by now (modules, routes, models, mappers) lives as long as the process:
+    What is loaded by then (modules, routes, models, mappers) lives as long as the process:
     frozen, it is out of the cycle collector's sight and a full collection scans only what
     requests allocated (full collections paused a worker 107-120 ms, the whole p99 of the
     callback load; frozen, 7-11 ms). A shorter GIL switch interval hands the GIL back to a
@@ -63,7 +65,9 @@ def _tune_for_serving() -> None:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     _bootstrap()
-    _tune_for_serving()
+    # Once serving: uvicorn binds its port after startup, and a full collection here would
+    # delay that (and freeze less of what the first requests load).
+    asyncio.get_running_loop().call_later(TUNE_AFTER_S, _tune_for_serving)
     yield
     from keystone_api.db.engine import get_engine
 
