@@ -54,17 +54,15 @@ class Principal:
             raise NotFound(f"{what} not found")
 
 
-# Built once with bind parameters: devices call all the time.
-_DEVICE_COLUMNS = (
+# Built once with a bind parameter: devices call all the time.
+_DEVICES = select(
     Robot.id,
     Robot.device_id,
     Robot.factory_id,
     Robot.token_version,
     Robot.archived_at,
     Robot.maintenance,
-)
-_DEVICE = select(*_DEVICE_COLUMNS).where(Robot.id == bindparam("robot_id"))
-_DEVICES = select(*_DEVICE_COLUMNS).where(Robot.id.in_(bindparam("ids", expanding=True)))
+).where(Robot.id.in_(bindparam("ids", expanding=True)))
 
 
 def check_device(row: Any, claims: TokenClaims) -> Any:
@@ -76,19 +74,16 @@ def check_device(row: Any, claims: TokenClaims) -> Any:
     return row
 
 
-def device_row(session: Session, claims: TokenClaims) -> Any:
-    """The robot behind a device token, checked: one Core SELECT (an ORM load cost more
-    than the rest of a heartbeat)."""
-    return check_device(
-        session.connection().execute(_DEVICE, {"robot_id": claims.sub}).first(), claims
-    )
-
-
 def device_rows(conn: Connection, claims: list[TokenClaims]) -> dict[str, Any]:
-    """The robots behind many device tokens, one SELECT (a group commit's batch); check each
-    with check_device."""
+    """The robots behind device tokens by id, in one Core SELECT (an ORM load cost more than
+    the rest of a heartbeat); check each with check_device."""
     ids = sorted({c.sub for c in claims})
     return {row.id: row for row in conn.execute(_DEVICES, {"ids": ids})}
+
+
+def device_row(session: Session, claims: TokenClaims) -> Any:
+    """The robot behind one device token, checked."""
+    return check_device(device_rows(session.connection(), [claims]).get(claims.sub), claims)
 
 
 def device_principal(row: Any) -> Principal:

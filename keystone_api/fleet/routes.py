@@ -11,12 +11,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from keystone_api.accounts.models import Role
-from keystone_api.accounts.principal import (
-    BearerClaims,
-    CurrentPrincipal,
-    Principal,
-    resolve,
-)
+from keystone_api.accounts.principal import BearerClaims, CurrentPrincipal, Principal, resolve
 from keystone_api.accounts.tokens import TokenClaims
 from keystone_api.common.crud import get_or_404
 from keystone_api.db.base import utcnow
