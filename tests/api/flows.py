@@ -59,6 +59,15 @@ def take_task(w: World, station: int = 0) -> tuple[str, dict[str, Any], dict[str
     return token, task, cfg
 
 
+def robot_token(robot_id: str) -> str:
+    """A registered robot's current device token."""
+    from keystone_api.fleet.devices import device_token
+    from keystone_api.fleet.models import Robot
+
+    with get_sessionmaker()() as session:
+        return device_token(get_settings(), session.get(Robot, robot_id))
+
+
 def callback(w: World, kind: str, body: dict[str, Any], token: str, prefix: str = "/api/v1") -> Any:
     return w.client.post(f"{prefix}/callbacks/{kind}", json=body, headers=auth(token))
 

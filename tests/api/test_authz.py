@@ -6,20 +6,11 @@ from __future__ import annotations
 import pytest
 
 from keystone_api.errors import Unauthorized
-from keystone_api.fleet.devices import device_token
 from keystone_api.settings import get_settings
-from tests.api.flows import record_one, take_task
+from tests.api.flows import record_one, robot_token, take_task
 from tests.api.world import auth, build_world, ok, tool_token
 
 ALLOWED, FORBIDDEN = "allowed", "forbidden"
-
-
-def _device(robot_id: str) -> str:
-    from keystone_api.db.engine import get_sessionmaker
-    from keystone_api.fleet.models import Robot
-
-    with get_sessionmaker()() as session:
-        return device_token(get_settings(), session.get(Robot, robot_id))
 
 
 @pytest.fixture
@@ -30,7 +21,7 @@ def tokens(world) -> dict[str, str]:
         "operator": w.user("operator"),
         "inspector": w.user("inspector"),
         "collector": w.login(w.collectors[0]["username"], w.workstations[0]["id"]),
-        "robot": _device(w.robots[0]["id"]),
+        "robot": robot_token(w.robots[0]["id"]),
         "display": tool_token("display", w.factory_id),
         "service": tool_token("service"),
     }
@@ -185,7 +176,7 @@ def test_a_collector_sees_only_its_workstation(world, client) -> None:
 def test_a_device_acts_only_for_itself(world, client) -> None:
     w = world
     rid = w.robots[0]["id"]
-    robot0 = _device(rid)
+    robot0 = robot_token(rid)
     beat = ok(client.post(f"/api/v1/robots/{rid}/heartbeat", headers=auth(robot0)))
     assert beat["robot_id"] == rid and beat["available"] is True
     stored = ok(client.get(f"/api/v1/robots/{rid}", headers=auth(w.admin)))
@@ -199,7 +190,7 @@ def test_a_device_acts_only_for_itself(world, client) -> None:
 
 def test_rotating_a_device_token_revokes_the_old_one(world, client) -> None:
     w = world
-    old = _device(w.robots[0]["id"])
+    old = robot_token(w.robots[0]["id"])
     rotated = ok(client.post(f"/api/v1/robots/{w.robots[0]['id']}/rotate-token",
                              headers=auth(w.admin)))
     path = f"/api/v1/robots/{w.robots[0]['id']}/heartbeat"

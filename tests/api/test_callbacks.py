@@ -5,22 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from keystone_api.fleet.devices import device_token
-from keystone_api.settings import get_settings
-from tests.api.flows import callback, finish_body, land, start_body, take_task
+from tests.api.flows import callback, finish_body, land, robot_token, start_body, take_task
 from tests.api.world import auth, ok
 
 
 def _task_status(w, task_id: str) -> str:
     return ok(w.client.get(f"/api/v1/tasks/{task_id}", headers=auth(w.admin)))["status"]
-
-
-def _device_token(robot_id: str) -> str:
-    from keystone_api.db.engine import get_sessionmaker
-    from keystone_api.fleet.models import Robot
-
-    with get_sessionmaker()() as session:
-        return device_token(get_settings(), session.get(Robot, robot_id))
 
 
 @pytest.mark.parametrize("prefix", ["/api/v1", ""])
@@ -104,7 +94,7 @@ def test_device_token_accepted_for_own_task_refused_for_others(world) -> None:
     w.order(target=2)
     _, _, cfg0 = take_task(w, 0)
     _, _, cfg1 = take_task(w, 1)
-    robot0 = _device_token(w.robots[0]["id"])
+    robot0 = robot_token(w.robots[0]["id"])
     assert ok(callback(w, "start", start_body(cfg0), robot0))["status"] == "in_progress"
     # Robot 0's token, robot 1's task (with robot 1's device id or its own): refused.
     assert callback(w, "start", start_body(cfg1), robot0).status_code == 403
@@ -172,6 +162,6 @@ def test_unknown_task_is_404(world) -> None:
     w = world
     w.order(target=1)
     _, _, cfg = take_task(w, 0)
-    robot = _device_token(w.robots[0]["id"])
+    robot = robot_token(w.robots[0]["id"])
     body = start_body(cfg) | {"task_id": "01a21c1d-0000-7000-8000-000000000000"}
     assert callback(w, "start", body, robot).status_code == 404

@@ -12,35 +12,29 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from keystone_api.accounts.tokens import TokenClaims, mint
+from keystone_api.accounts.tokens import TokenClaims, decode, mint
 from keystone_api.callbacks.schemas import CallbackAck, FinishCallback, StartCallback
 from keystone_api.callbacks.service import CALLBACKS, Callback
 from keystone_api.db.engine import get_sessionmaker
 from keystone_api.db.group_commit import write_batch
 from keystone_api.errors import Forbidden, NotFound, Unauthorized
-from keystone_api.fleet.devices import device_token
 from keystone_api.fleet.heartbeats import HEARTBEATS
 from keystone_api.fleet.models import Robot
 from keystone_api.fleet.schemas import HeartbeatOut
 from keystone_api.orders.models import TaskTransition
 from keystone_api.settings import get_settings
 from keystone_api.sync.models import ReplicaOutbox
-from tests.api.flows import finish_body, start_body, take_task
+from tests.api.flows import finish_body, robot_token, start_body, take_task
 from tests.api.world import auth, build_world, ok
 
 
 def _claims(cfg: dict[str, Any]) -> TokenClaims:
     """The claims of a task's user_token (what the router hands the batch)."""
-    from keystone_api.accounts.tokens import decode
-
     return decode(get_settings(), cfg["user_token"])
 
 
 def _device(robot_id: str) -> tuple[TokenClaims, str]:
-    from keystone_api.accounts.tokens import decode
-
-    with get_sessionmaker()() as session:
-        token = device_token(get_settings(), session.get(Robot, robot_id))
+    token = robot_token(robot_id)
     return decode(get_settings(), token), token
 
 
