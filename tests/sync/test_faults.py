@@ -91,6 +91,10 @@ def _wait(what: str, predicate: Callable[[], bool], timeout_s: float) -> None:
         time.sleep(0.1)
 
 
+def _all_synced(ids: list[str]) -> bool:
+    return {r.state.value for r in sync_rows(ids).values()} == {"synced"}
+
+
 def _make_episodes(w: World, s3: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The big one first, then a mix; returns (approved in approval order, not approved)."""
     approved = [approve(landed(w, s3, data=mcap_bytes(16 * MIB + 5)))]
@@ -157,7 +161,7 @@ def test_every_approved_episode_reaches_the_cloud_once_through_faults(
         with sender_process(env, tmp_path / "sender-2.log"):
             _wait(
                 "every approved episode synced",
-                lambda: {r.state.value for r in sync_rows(ids).values()} == {"synced"},
+                lambda: _all_synced(ids),
                 timeout_s=120,
             )
     finally:
@@ -198,7 +202,7 @@ def _assert_converged(
         assert now["checksum_sha256"] == episode["sha256"]
         assert s3.head_object(Bucket=now["bucket"], Key=now["mcap_key"])["ContentLength"] > 0
     assert {e["id"] for e in others}.isdisjoint(sync_rows([e["id"] for e in others]))
-    assert {r.state.value for r in sync_rows(ids).values()} == {"synced"}
+    assert _all_synced(ids)
 
 
 OUTAGE_S = 150  # "a full outage of a few minutes", with the production backoff
@@ -246,7 +250,7 @@ def test_an_outage_of_minutes_with_production_backoff_only_delays_the_queue(
         try:
             _wait(
                 "the queue drained after the outage",
-                lambda: {r.state.value for r in sync_rows(ids).values()} == {"synced"},
+                lambda: _all_synced(ids),
                 timeout_s=120,
             )
         finally:
