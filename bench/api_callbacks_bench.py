@@ -16,6 +16,7 @@ import asyncio
 import itertools
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +142,18 @@ def _encoded(settings: Any, seeded: Any, host: str, tasks: slice) -> list[list[b
     return out
 
 
+def _worst_second(lat: list[tuple[float, float]], warmup: float) -> str:
+    """The steady-state second whose slowest request was slowest: tells a stall (one bad
+    second carrying the p99) from a tail spread over the whole run."""
+    by_second: dict[int, list[float]] = {}
+    for at, d in lat:
+        if at >= warmup:
+            by_second.setdefault(int(at), []).append(d)
+    second, ds = max(by_second.items(), key=lambda kv: max(kv[1]))
+    slow = sum(d > 0.1 for d in ds)
+    return f"t={second}s: max {max(ds) * 1000:.0f} ms, {slow} of {len(ds)} requests over 100 ms"
+
+
 def _server_cpu(pid: int) -> float:
     procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
     return sum(p.cpu_times().user + p.cpu_times().system for p in procs)
@@ -154,6 +167,10 @@ def main() -> None:
     parser.add_argument("--saturate-seconds", type=float, default=10)
     parser.add_argument("--warmup", type=float, default=3, help="seconds reported apart")
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--slices", type=int, default=4, help="saturation turns per server")
+    parser.add_argument(
+        "--latencies", type=Path, help="write each offered request's (offset s, latency ms) CSV"
+    )
     parser.add_argument(
         "--workers",
         type=int,
@@ -205,35 +222,6 @@ def main() -> None:
             f"(start, finish, heartbeat per recording), uvicorn workers={args.workers}, "
             f"MariaDB, client: raw HTTP/1.1 keep-alive on asyncio"
         )
-        with server(keystone, env, f"http://{host}/healthz", logs / "cb-api.log") as proc:
-            cpu0, t = _server_cpu(proc.pid), time.perf_counter()
-            lat, errors, n = asyncio.run(
-                open_loop("127.0.0.1", port, [iter(r) for r in offered], args.rate, args.seconds)
-            )
-            wall = time.perf_counter() - t
-            cpu = (_server_cpu(proc.pid) - cpu0) / wall
-            print(
-                f"[offered] {n} requests in {wall:.1f}s = {n / wall:.0f} req/s achieved, "
-                f"{errors} errors, server CPU {cpu:.2f} cores"
-            )
-            # The first seconds open 200 connections, fill the database pool and warm the
-            # statement caches: reported apart, as a restart's cost, not the steady state.
-            steady = [d for at, d in lat if at >= args.warmup]
-            print(f"[offered] steady latency {summary_ms(steady)}  (target p99 < 100 ms)")
-            warm = [d for at, d in lat if at < args.warmup]
-            print(f"[offered] first {args.warmup:.0f}s (cold start) {summary_ms(warm)}")
-            pending = iter(saturate)
-            done, errs = asyncio.run(
-                closed_loop(
-                    "127.0.0.1",
-                    port,
-                    lambda: next(pending),
-                    args.concurrency,
-                    args.saturate_seconds,
-                )
-            )
-            keystone_rps = done / args.saturate_seconds
-            print(f"[saturation] keystone callbacks: {keystone_rps:.0f} req/s ({errs} errors)")
         bare = [
             sys.executable,
             "-m",
@@ -246,21 +234,77 @@ def main() -> None:
             "--log-level",
             "warning",
         ]
-        with server(bare, env, f"http://127.0.0.1:{bare_port}/healthz", logs / "cb-bare.log"):
+        with ExitStack() as stack:
+            proc = stack.enter_context(
+                server(keystone, env, f"http://{host}/healthz", logs / "cb-api.log")
+            )
+            stack.enter_context(
+                server(bare, env, f"http://127.0.0.1:{bare_port}/healthz", logs / "cb-bare.log")
+            )
+            cpu0, machine0, t = _server_cpu(proc.pid), psutil.cpu_times(), time.perf_counter()
+            lat, errors, n = asyncio.run(
+                open_loop("127.0.0.1", port, [iter(r) for r in offered], args.rate, args.seconds)
+            )
+            wall = time.perf_counter() - t
+            cpu = (_server_cpu(proc.pid) - cpu0) / wall
+            print(
+                f"[offered] {n} requests in {wall:.1f}s = {n / wall:.0f} req/s achieved, "
+                f"{errors} errors, server CPU {cpu:.2f} cores; "
+                f"{_machine(machine0, psutil.cpu_times())}"
+            )
+            # The first seconds open 200 connections, fill the database pool and warm the
+            # statement caches: reported apart, as a restart's cost, not the steady state.
+            steady = [d for at, d in lat if at >= args.warmup]
+            print(f"[offered] steady latency {summary_ms(steady)}  (target p99 < 100 ms)")
+            warm = [d for at, d in lat if at < args.warmup]
+            print(f"[offered] first {args.warmup:.0f}s (cold start) {summary_ms(warm)}")
+            print(f"[offered] slowest second {_worst_second(lat, args.warmup)}")
+            if args.latencies:
+                args.latencies.write_text(
+                    "".join(f"{at:.4f},{d * 1000:.2f}\n" for at, d in sorted(lat))
+                )
+            pending = iter(saturate)
             ids = itertools.cycle([t for ts in seeded.tasks_by_robot.values() for t in ts])
             bare_host = f"127.0.0.1:{bare_port}"
-            done, errs = asyncio.run(
-                closed_loop(
-                    "127.0.0.1",
-                    bare_port,
-                    lambda: encode("POST", f"/bare/{next(ids)}", bare_host),
-                    args.concurrency,
-                    args.saturate_seconds,
-                )
+            loads = {
+                "keystone": (port, lambda: next(pending)),
+                "bare": (bare_port, lambda: encode("POST", f"/bare/{next(ids)}", bare_host)),
+            }
+            rps, machine = _saturate(loads, args.concurrency, args.saturate_seconds, args.slices)
+        print(f"[saturation] keystone callbacks: {rps['keystone']:.0f} req/s")
+        print(f"[saturation] bare SELECT endpoint: {rps['bare']:.0f} req/s")
+        print(f"[saturation] {machine}")
+        ratio = rps["keystone"] / rps["bare"]
+        print(f"[saturation] keystone / bare = {ratio:.2f} (target >= 0.5)")
+
+
+def _saturate(
+    loads: dict[str, tuple[int, Any]], concurrency: int, seconds: float, slices: int
+) -> tuple[dict[str, float], str]:
+    """Each server saturated in turn, in short alternating slices (the first one alternating
+    too): a burst of the machine's neighbours (CPU steal) then costs both sides alike
+    instead of the one that happened to run then. Returns req/s by server."""
+    done = dict.fromkeys(loads, 0)
+    machine0 = psutil.cpu_times()
+    for k in range(slices):
+        for name in list(loads)[:: 1 if k % 2 == 0 else -1]:
+            port, next_request = loads[name]
+            n, errors = asyncio.run(
+                closed_loop("127.0.0.1", port, next_request, concurrency, seconds / slices)
             )
-            bare_rps = done / args.saturate_seconds
-            print(f"[saturation] bare SELECT endpoint: {bare_rps:.0f} req/s ({errs} errors)")
-        print(f"[saturation] keystone / bare = {keystone_rps / bare_rps:.2f} (target >= 0.5)")
+            if errors:
+                raise SystemExit(f"{name}: {errors} errors under saturation")
+            done[name] += n
+    return {name: n / seconds for name, n in done.items()}, _machine(machine0, psutil.cpu_times())
+
+
+def _machine(before: Any, after: Any) -> str:
+    """The whole machine's use over a phase: a run with CPU steal (the hypervisor giving
+    this machine's cores to its neighbours) measured the neighbours as much as the code."""
+    total = sum(after) - sum(before)
+    steal = after.steal - before.steal
+    busy = total - (after.idle - before.idle) - (after.iowait - before.iowait) - steal
+    return f"machine busy {busy / total:.0%}, CPU steal {steal / total:.1%}"
 
 
 if __name__ == "__main__":
