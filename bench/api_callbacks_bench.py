@@ -250,8 +250,7 @@ def main() -> None:
             cpu = (_server_cpu(proc.pid) - cpu0) / wall
             print(
                 f"[offered] {len(lat)} requests in {span:.1f}s = {len(lat) / span:.0f} req/s "
-                f"achieved, "
-                f"{errors} errors, server CPU {cpu:.2f} cores; "
+                f"achieved, {errors} errors, server CPU {cpu:.2f} cores; "
                 f"{_machine(machine0, psutil.cpu_times())}"
             )
             # The first seconds open 200 connections, fill the database pool and warm the
