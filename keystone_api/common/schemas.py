@@ -2,15 +2,43 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 T = TypeVar("T")
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Text = Annotated[str, StringConstraints(max_length=20_000)]
+# Characters that make a name show one thing and be another: controls (NUL ends a C string
+# in the tools downstream, a newline forges a log line) and the bidirectional overrides and
+# isolates (U+202A-202E, U+2066-2069) that reorder what a screen shows ("Trojan Source").
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_NOT_IN_NAMES = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
+_NOT_IN_TEXT = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]")
+
+
+def _refuse(pattern: re.Pattern[str], what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        found = pattern.search(value)
+        if found:
+            raise ValueError(f"{what} may not contain the character U+{ord(found[0]):04X}")
+        return value
+
+    return AfterValidator(check)
+
+
+single_line = _refuse(_NOT_IN_NAMES, "a name")
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), single_line
+]
+# A short single-line value that may be empty (a robot's name, a location).
+Label = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), single_line]
+# Free text keeps tabs and line breaks, nothing else of the controls.
+Text = Annotated[str, StringConstraints(max_length=20_000), _refuse(_NOT_IN_TEXT, "text")]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# An Axon device id: it becomes an object-key prefix and a store identity, so it starts with
+# a letter or digit ('.' and '..' are path segments, not ids).
+DEVICE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 
 class In(BaseModel):

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field
 
-from keystone_api.common.schemas import In, ListQuery, Out
+from keystone_api.common.schemas import In, ListQuery, Out, Text
 from keystone_api.episodes.models import EpisodeStatus
 from keystone_api.sync.models import SyncState
 
@@ -113,8 +113,8 @@ class EpisodeDetail(EpisodeOut):
 
 class InspectionIn(In):
     decision: Literal["approve", "reject"]
-    reason: str = Field("", max_length=2000, examples=["camera_left frames corrupt after 00:42"])
-    notes: str = Field("", max_length=20_000)
+    reason: Text = Field("", max_length=2000, examples=["camera_left frames corrupt after 00:42"])
+    notes: Text = ""
 
 
 class QueueItem(Out):

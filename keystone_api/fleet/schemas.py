@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from keystone_api.common.schemas import Id, In, Name, Out, Text
+from keystone_api.common.schemas import DEVICE_ID_PATTERN, Id, In, Label, Name, Out, Text
 from keystone_api.fleet.models import WorkstationStatus
 from keystone_api.registry.schemas import ArchivedFilter
 
@@ -68,19 +68,19 @@ class RobotTypeOut(Out):
 class RobotIn(In):
     factory_id: Id
     robot_type_id: Id
-    name: str = Field("", max_length=200)
-    serial_number: str = Field("", max_length=200)
+    name: Label = ""
+    serial_number: Label = ""
     device_id: str | None = Field(
         None,
         max_length=64,
-        pattern=r"^[A-Za-z0-9._-]+$",
+        pattern=DEVICE_ID_PATTERN,
         description="Axon device id; assigned (AB-F0001-T0003-000001 style) when omitted",
     )
 
 
 class RobotPatch(In):
-    name: str | None = Field(None, max_length=200)
-    serial_number: str | None = Field(None, max_length=200)
+    name: Label | None = None
+    serial_number: Label | None = None
     maintenance: bool | None = Field(None, description="A robot in maintenance gets no tasks")
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, Field
 
-from keystone_api.common.schemas import Id, In, ListQuery, Out
+from keystone_api.common.schemas import Id, In, Label, ListQuery, Out, Text
 from keystone_api.orders.models import BatchStatus, OrderStatus, TaskStatus
 from keystone_api.orders.scheduling import DEFAULT_BATCH_SIZE
 
@@ -17,7 +17,7 @@ class OrderIn(In):
     scene_id: Id | None = Field(None, description="Optional; derived from the subscene")
     subscene_id: Id
     sop_id: Id = Field(description="The SOP version the tasks will keep")
-    name: str = Field("", max_length=200, examples=["Towel folding, 500 episodes"])
+    name: Label = Field("", examples=["Towel folding, 500 episodes"])
     target_episodes: int = Field(ge=1, le=100_000, examples=[500])
     priority: int = Field(0, ge=-100, le=100, description="Higher is handed out first")
     deadline: AwareDatetime | None = Field(None, examples=["2026-12-31T18:00:00Z"])
@@ -28,7 +28,7 @@ class OrderIn(In):
 
 
 class OrderPatch(In):
-    name: str | None = Field(None, max_length=200)
+    name: Label | None = None
     priority: int | None = Field(None, ge=-100, le=100)
     deadline: AwareDatetime | None = None
     target_episodes: int | None = Field(None, ge=1, le=100_000)
@@ -161,7 +161,7 @@ class TaskConfigOut(Out):
 
 
 class TaskActionIn(In):
-    reason: str = Field("", max_length=500)
+    reason: Text = Field("", max_length=500)
 
 
 class TaskRetryIn(In):
@@ -170,4 +170,4 @@ class TaskRetryIn(In):
         pattern="^(upload|record)$",
         description="upload: ask the robot to upload again; record: record it again",
     )
-    reason: str = Field("", max_length=500)
+    reason: Text = Field("", max_length=500)

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from keystone_api.common.schemas import Id, In, ListQuery, Name, Out, Text
+from keystone_api.common.schemas import Id, In, Label, ListQuery, Name, Out, Text
 
 
 class ArchivedFilter(ListQuery):
@@ -38,14 +38,14 @@ class OrganizationOut(Out):
 class FactoryIn(In):
     organization_id: Id
     name: Name = Field(examples=["Factory Shanghai"])
-    location: str = Field("", max_length=200, examples=["Shanghai, Pudong"])
-    timezone: str = Field("UTC", max_length=64, examples=["Asia/Shanghai"])
+    location: Label = Field("", examples=["Shanghai, Pudong"])
+    timezone: Label = Field("UTC", max_length=64, examples=["Asia/Shanghai"])
 
 
 class FactoryPatch(In):
     name: Name | None = None
-    location: str | None = Field(None, max_length=200)
-    timezone: str | None = Field(None, max_length=64)
+    location: Label | None = None
+    timezone: Label | None = Field(None, max_length=64)
 
 
 class FactoryOut(Out):
