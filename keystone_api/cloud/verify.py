@@ -21,23 +21,19 @@ delivery carries.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.client import BaseClient
 
 from keystone_api.cloud.schemas import EpisodeDelivery
+from keystone_api.episodes.sidecar import SidecarInvalid, parse_sidecar
 from keystone_api.errors import Invalid
+from keystone_api.storage.digest import ObjectChanged, full_object_sha256, read_sha256
 from keystone_api.storage.s3 import head_or_none
 
 MAX_SIDECAR_BYTES = 16 * 1024 * 1024
-READ_CHUNK = 8 * 1024 * 1024
-READ_AHEAD = 4
 
 
 class ObjectMissing(Invalid):
@@ -59,13 +55,6 @@ class Verified:
     verified_by: str  # how the MCAP was verified: s3-checksum | s3-crc64nvme | read
 
 
-def _full_object_sha256(head: dict[str, Any]) -> str | None:
-    stored = head.get("ChecksumSHA256")
-    if not stored or "-" in stored or head.get("ChecksumType") == "COMPOSITE":
-        return None
-    return base64.b64decode(stored).hex()
-
-
 def _full_object_crc64(head: dict[str, Any]) -> str | None:
     if head.get("ChecksumType") not in (None, "FULL_OBJECT"):
         return None
@@ -73,30 +62,11 @@ def _full_object_crc64(head: dict[str, Any]) -> str | None:
     return stored if stored and "-" not in stored else None
 
 
-def _range(s3: BaseClient, bucket: str, key: str, start: int, end: int) -> bytes:
-    body = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{end - 1}")["Body"]
-    data: bytes = body.read()
-    if len(data) != end - start:
-        raise ChecksumMismatch(f"object '{key}' changed while it was being verified")
-    return data
-
-
 def _read_sha256(s3: BaseClient, bucket: str, key: str, size: int) -> str:
-    """SHA-256 of a whole object: ranged GETs in parallel (the store's read path is the
-    cost), hashed in order; at most READ_AHEAD ranges of READ_CHUNK in memory."""
-    digest = hashlib.sha256()
-    starts = list(range(0, size, READ_CHUNK))
-    with ThreadPoolExecutor(READ_AHEAD, thread_name_prefix="verify") as pool:
-        pending: deque[Future[bytes]] = deque()
-        for start in starts:
-            pending.append(
-                pool.submit(_range, s3, bucket, key, start, min(size, start + READ_CHUNK))
-            )
-            if len(pending) >= READ_AHEAD:
-                digest.update(pending.popleft().result())
-        while pending:
-            digest.update(pending.popleft().result())
-    return digest.hexdigest()
+    try:
+        return read_sha256(s3, bucket, key, size)
+    except ObjectChanged as exc:
+        raise ChecksumMismatch(str(exc), {"object": "mcap", "key": key}) from None
 
 
 def _mismatch(name: str, key: str, expected: str, actual: str, how: str) -> ChecksumMismatch:
@@ -134,7 +104,7 @@ def verify_mcap(
                 {"object": "mcap", "key": key, "expected": crc64, "actual": stored_crc},
             )
         return size, "s3-crc64nvme"
-    actual, how = _full_object_sha256(head), "s3-checksum"
+    actual, how = full_object_sha256(head), "s3-checksum"
     if actual is None:
         actual, how = _read_sha256(s3, bucket, key, size), "read"
     if actual != expected:
@@ -152,9 +122,10 @@ def verify_sidecar(s3: BaseClient, bucket: str, key: str, expected: str, doc: An
     if actual != expected:
         raise _mismatch("sidecar", key, expected, actual, "read")
     try:
-        stored = json.loads(data)
-    except ValueError:
-        raise SidecarMismatch("sidecar object is not JSON", {"object": "sidecar"}) from None
+        # Strict: what the cloud records must be JSON every later reader can parse.
+        stored = parse_sidecar(data)
+    except SidecarInvalid as exc:
+        raise SidecarMismatch(f"sidecar object is refused: {exc}", {"object": "sidecar"}) from None
     if stored != doc:
         raise SidecarMismatch(
             "the delivery's sidecar differs from the sidecar object", {"object": "sidecar"}

@@ -8,6 +8,7 @@ other gets the same episode back. A finish callback may come before, after, or n
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -52,15 +53,37 @@ def _parse_time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+BIGINT_MAX = 2**63 - 1
+
+
+def _finite(value: Any) -> float | None:
+    """A number the DOUBLE column and the cloud's JSON can hold, else None (unknown)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond any double
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _count(value: Any) -> int | None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= BIGINT_MAX
+    return int(value) if ok else None
+
+
 def _recording_facts(landed: LandedRecording, task: Task) -> dict[str, Any]:
-    """Facts of the recording: the sidecar is authoritative, the finish callback fills gaps."""
-    rec = (landed.sidecar or {}).get("recording") or {}
+    """Facts of the recording: the sidecar is authoritative, the finish callback fills gaps.
+    A value of the wrong type or out of range counts as absent (the sidecar itself was
+    parsed strictly; the callback body is the recorder's)."""
+    rec = (landed.sidecar or {}).get("recording")
+    rec = rec if isinstance(rec, dict) else {}
     finish = task.finish_callback or {}
     duration = rec.get("duration_sec", finish.get("duration_sec"))
     count = rec.get("message_count", finish.get("message_count"))
     return {
-        "duration_s": float(duration) if isinstance(duration, int | float) else None,
-        "message_count": int(count) if isinstance(count, int) else None,
+        "duration_s": _finite(duration),
+        "message_count": _count(count),
         "recording_started_at": _parse_time(rec.get("recording_started_at"))
         or _parse_time(finish.get("started_at")),
         "recording_finished_at": _parse_time(rec.get("recording_finished_at"))

@@ -1,20 +1,33 @@
 """Verify a landed pair in the object store before it becomes an episode.
 
 HEAD the MCAP (size, the uploader's `x-amz-meta-checksum-sha256`), read the sidecar
-(bounded), and check they agree with each other and with the task's finish callback.
-A pair that does not verify is never registered and never ACKed to the robot.
+(bounded, strict JSON), and check they agree with each other and with the task's finish
+callback. A pair that does not verify is never registered and never ACKed to the robot.
+
+The ACK makes the robot delete its copy, so the recording's SHA-256 must be established
+before it: from the store's full-object SHA-256 (the uploader's checksum header, checked by
+the store against the bytes; zero bytes read), else from the upload's checksum metadata
+(the robot's own hash of its file, as before), else by reading the object once (streaming,
+bounded memory); and every other statement (metadata, sidecar, the robot's report) must
+match it. Reading costs one pass over the file (~3 s for 4 GB) and happens only for uploads
+that carried no checksum, before their ACK; a rarity, and the only way not to lose a
+recording whose bytes were damaged in transit. When nothing states a checksum at all there
+is nothing to compare the bytes with: refused with that reason, never ACKed unverified.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from botocore.client import BaseClient
 
 from keystone_api.episodes.landing import LandedRecording
+from keystone_api.episodes.sidecar import SidecarInvalid, parse_sidecar
 from keystone_api.errors import Invalid
+from keystone_api.storage.digest import ObjectChanged, full_object_sha256, read_sha256
 from keystone_api.storage.layout import RecordingKey
 from keystone_api.storage.s3 import head_or_none
 
@@ -32,6 +45,30 @@ class VerificationFailed(Invalid):
         self.reason = reason
 
 
+class _Digests:
+    """SHA-256s this process read, by object version (key, ETag, size, time): a robot that
+    keeps reporting an unACKed upload is verified again every few seconds, and a whole
+    recording must not be read again each time."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, version: tuple[Any, ...]) -> str | None:
+        with self._lock:
+            return self._items.get(version)
+
+    def put(self, version: tuple[Any, ...], digest: str) -> None:
+        with self._lock:
+            self._items[version] = digest
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+_digests = _Digests()
+
+
 def _sidecar(client: BaseClient, bucket: str, key: str, size: int) -> tuple[dict[str, Any], str]:
     if size > MAX_SIDECAR_BYTES:
         raise VerificationFailed(
@@ -39,17 +76,81 @@ def _sidecar(client: BaseClient, bucket: str, key: str, size: int) -> tuple[dict
         )
     raw = client.get_object(Bucket=bucket, Key=key)["Body"].read(MAX_SIDECAR_BYTES + 1)
     try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise VerificationFailed("bad_sidecar", f"sidecar is not JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise VerificationFailed("bad_sidecar", "sidecar is not a JSON object")
+        data = parse_sidecar(raw)
+    except SidecarInvalid as exc:
+        raise VerificationFailed("bad_sidecar", f"sidecar is refused: {exc}") from None
     return data, hashlib.sha256(raw).hexdigest()
 
 
 def _section(doc: dict[str, Any], name: str) -> dict[str, Any]:
     value = doc.get(name)
     return value if isinstance(value, dict) else {}
+
+
+def _read_once(client: BaseClient, bucket: str, key: str, head: dict[str, Any], read: bool) -> str:
+    """The MCAP's SHA-256 from reading it (once per object version in this process)."""
+    size = int(head["ContentLength"])
+    version = (bucket, key, head.get("ETag"), size, head.get("LastModified"))
+    cached = _digests.get(version)
+    if cached is not None:
+        return cached
+    if not read:
+        raise VerificationFailed(
+            "needs_read",
+            f"s3://{bucket}/{key} carries no checksum metadata and the store keeps no "
+            "SHA-256 of it: it must be read whole to be verified (the transfer gateway "
+            "does that before it ACKs)",
+        )
+    try:
+        digest = read_sha256(client, bucket, key, size)
+    except ObjectChanged as exc:
+        raise VerificationFailed("object_changed", str(exc)) from None
+    _digests.put(version, digest)
+    return digest
+
+
+def _claims(sidecar_sha: Any, expected: str | None) -> dict[str, str]:
+    """What others say the recording's SHA-256 is."""
+    out = {}
+    if isinstance(sidecar_sha, str) and sidecar_sha:
+        out["sidecar"] = sidecar_sha.lower()
+    if expected:
+        out["robot's"] = expected.lower()
+    return out
+
+
+def _checksum(
+    client: BaseClient,
+    bucket: str,
+    key: RecordingKey,
+    head: dict[str, Any],
+    claims: dict[str, str],
+    read: bool,
+) -> str:
+    """The recording's verified SHA-256: every claim must match the stored bytes'."""
+    meta = (head.get("Metadata") or {}).get(CHECKSUM_META)
+    meta = meta.lower() if isinstance(meta, str) and meta else None
+    stored = full_object_sha256(head)
+    if stored is not None:
+        # The uploader's checksum header, checked by the store against the bytes it kept.
+        actual, how = stored, "stored SHA-256"
+        claims = {"object metadata": meta, **claims} if meta else claims
+    elif meta is not None:
+        actual, how = meta, "object checksum"  # the robot's own hash of its file
+    elif not claims:
+        raise VerificationFailed(
+            "no_checksum",
+            f"nothing states the SHA-256 of s3://{bucket}/{key.mcap_key} (no checksum on "
+            "the upload, none in the sidecar or the robot's report): its bytes cannot be "
+            "verified, so it is not acknowledged",
+        )
+    else:
+        actual = _read_once(client, bucket, key.mcap_key, head, read)
+        how = "stored bytes' SHA-256"
+    for who, claimed in claims.items():
+        if claimed != actual:
+            raise VerificationFailed("checksum_mismatch", f"{how} {actual} != {who} {claimed}")
+    return actual
 
 
 def verify_pair(
@@ -59,8 +160,11 @@ def verify_pair(
     finish_callback: dict[str, Any] | None = None,
     expected_sha256: str | None = None,
     source: str = "unknown",
+    read: bool = True,
 ) -> LandedRecording:
-    mcap = head_or_none(client, bucket, key.mcap_key)
+    """`read=False`: never read a whole recording (the sensor's ticks must stay short); a
+    pair that would need it is refused as `needs_read`, not failed."""
+    mcap = head_or_none(client, bucket, key.mcap_key, ChecksumMode="ENABLED")
     if mcap is None:
         raise VerificationFailed("missing_mcap", f"s3://{bucket}/{key.mcap_key} does not exist")
     side = head_or_none(client, bucket, key.sidecar_key)
@@ -69,23 +173,12 @@ def verify_pair(
             "missing_sidecar", f"s3://{bucket}/{key.sidecar_key} does not exist"
         )
     size = int(mcap["ContentLength"])
-    stored_sha = (mcap.get("Metadata") or {}).get(CHECKSUM_META)
-    stored_sha = stored_sha.lower() if isinstance(stored_sha, str) else None
     sidecar, sidecar_sha = _sidecar(client, bucket, key.sidecar_key, int(side["ContentLength"]))
     rec: dict[str, Any] = _section(sidecar, "recording")
     task: dict[str, Any] = _section(sidecar, "task")
     if task.get("task_id") not in (None, "", key.task_id):
         raise VerificationFailed(
             "task_mismatch", f"sidecar is for task '{task.get('task_id')}', key for '{key.task_id}'"
-        )
-    side_sha = rec.get("checksum_sha256")
-    if isinstance(side_sha, str) and side_sha and stored_sha and side_sha.lower() != stored_sha:
-        raise VerificationFailed(
-            "checksum_mismatch", f"object checksum {stored_sha} != sidecar checksum {side_sha}"
-        )
-    if expected_sha256 and stored_sha and expected_sha256.lower() != stored_sha:
-        raise VerificationFailed(
-            "checksum_mismatch", f"object checksum {stored_sha} != robot's {expected_sha256}"
         )
     side_size = rec.get("file_size_bytes")
     if isinstance(side_size, int) and side_size and side_size != size:
@@ -97,13 +190,14 @@ def verify_pair(
         raise VerificationFailed(
             "size_mismatch", f"object is {size} bytes, finish callback said {cb_size}"
         )
+    claims = _claims(rec.get("checksum_sha256"), expected_sha256)
+    checksum = _checksum(client, bucket, key, mcap, claims, read)
     return LandedRecording(
         task_id=key.task_id,
         bucket=bucket,
         mcap_key=key.mcap_key,
         mcap_size_bytes=size,
-        checksum_sha256=stored_sha
-        or (side_sha.lower() if isinstance(side_sha, str) and side_sha else None),
+        checksum_sha256=checksum,
         sidecar_key=key.sidecar_key,
         sidecar_size_bytes=int(side["ContentLength"]),
         sidecar_sha256=sidecar_sha,

@@ -35,7 +35,10 @@ from keystone_api.storage.locate import find_recording
 
 S = TaskStatus
 # Verification failures that mean "not there (yet)": try again later, the task is not failed.
-NOT_YET = frozenset({"missing_mcap", "missing_sidecar"})
+# Any other refusal (a sidecar that is not strict JSON, a checksum nothing states or the
+# stored bytes contradict) is final for this upload: the task fails with the reason and
+# the robot, never ACKed, keeps its files.
+NOT_YET = frozenset({"missing_mcap", "missing_sidecar", "object_changed"})
 STALLABLE = (UploadState.requested, UploadState.started, UploadState.complete)
 
 
