@@ -41,7 +41,9 @@ class CloudEpisode(Base):
 
 
 class Replica:
-    """A copy of an edge record: upserted by id, only ever to a higher version."""
+    """A copy of an edge record: upserted by id, only ever to a higher version, and only by
+    a sender allowed to write it (replicas.py: orders, batches and tasks belong to the
+    factory in their `factory_id`; organizations to their own id)."""
 
     id: Mapped[str] = mapped_column(String(ID), primary_key=True)
     version: Mapped[int] = mapped_column(Integer)
@@ -68,12 +70,17 @@ class CloudOrder(Replica, Base):
 
 class CloudBatch(Replica, Base):
     __tablename__ = "cloud_batches"
+    # The owner: its order's factory, named by the edge in the record (batches have no
+    # factory column at the edge). '' only for rows from before owners were recorded whose
+    # order never reached the cloud: the first owning push claims them.
+    factory_id: Mapped[str] = mapped_column(String(ID), index=True, default="")
     order_id: Mapped[str] = mapped_column(String(ID), index=True)
     status: Mapped[str] = mapped_column(String(32))
 
 
 class CloudTask(Replica, Base):
     __tablename__ = "cloud_tasks"
+    factory_id: Mapped[str] = mapped_column(String(ID), index=True, default="")  # as batches
     order_id: Mapped[str] = mapped_column(String(ID), index=True)
     batch_id: Mapped[str] = mapped_column(String(ID), index=True)
     status: Mapped[str] = mapped_column(String(32))
@@ -89,6 +96,8 @@ REPLICA_MODELS: dict[str, type[Replica]] = {
 REPLICA_COLUMNS: dict[str, tuple[str, ...]] = {
     "organization": ("name",),
     "order": ("factory_id", "status"),
-    "batch": ("order_id", "status"),
-    "task": ("order_id", "batch_id", "status"),
+    "batch": ("factory_id", "order_id", "status"),
+    "task": ("factory_id", "order_id", "batch_id", "status"),
 }
+# Kinds owned by one factory (their `factory_id`); an organization is its own owner.
+FACTORY_OWNED = frozenset({"order", "batch", "task"})

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from keystone_api.accounts.models import Role
 from keystone_api.accounts.principal import Principal, roles
 from keystone_api.cloud import schemas as s
+from keystone_api.cloud.replica_rules import Writer
 from keystone_api.cloud.replicas import upsert_all
 from keystone_api.cloud.service import receive_episode
 from keystone_api.deps import SessionDep, SettingsDep
@@ -51,7 +52,21 @@ def receive_synced_episode(
     "/replicas",
     response_model=s.ReplicaResult,
     summary="Upsert replicas of edge records (organizations, orders, batches, tasks)",
+    responses={
+        403: {
+            "description": "A record belongs to a factory or organization this token may not "
+            "write (error.details.refused names every refused record; nothing was applied)"
+        },
+        422: {
+            "description": "A record's version jumps further than an edge can, or it names no "
+            "owning factory (error.details.refused names them; nothing was applied)"
+        },
+    },
 )
 def upsert_replicas(body: s.ReplicaBatch, session: SessionDep, principal: Service) -> Any:
-    applied, stale = upsert_all(session, body.records, principal.actor)
+    # The organization claim of service tokens comes with the accounts work of issue 15; a
+    # token without it writes no organization unless it is fleet-wide (replica_rules.py).
+    organization_id = getattr(principal, "organization_id", None)
+    writer = Writer(principal.factory_id, organization_id, principal.actor)
+    applied, stale = upsert_all(session, body.records, writer)
     return s.ReplicaResult(applied=applied, stale=stale)

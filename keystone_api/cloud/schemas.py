@@ -74,9 +74,14 @@ class AlreadySynced(BaseModel):
 class ReplicaRecord(In):
     kind: Literal["organization", "order", "batch", "task"]
     id: RecordId
-    version: int = Field(ge=1)
+    version: int = Field(
+        ge=1, description="The edge's row version; at most 100,000 above the cloud's copy"
+    )
     updated_at: AwareDatetime | None = None
-    data: dict[str, Any]
+    data: dict[str, Any] = Field(
+        description="The record's columns; orders, batches and tasks include factory_id, "
+        "their owning factory"
+    )
 
 
 class ReplicaBatch(In):

@@ -40,6 +40,9 @@ def _check_keys(body: EpisodeDelivery) -> None:
 
 
 def _repeat(row: CloudEpisode, body: EpisodeDelivery) -> tuple[int, dict[str, Any]]:
+    if row.factory_id != body.factory_id:
+        # Another factory's episode under this id: say nothing of it (no checksums, no time).
+        raise Forbidden(f"episode '{row.episode_id}' belongs to another factory")
     if (row.mcap_sha256, row.sidecar_sha256) == (body.checksum.mcap, body.checksum.sidecar):
         return 409, {
             "synced_at": row.synced_at.isoformat(),
@@ -70,6 +73,9 @@ def receive_episode(
     caller_factory_id: str | None,
 ) -> tuple[int, dict[str, Any]]:
     """(status, response body) for a delivery; raises the 4xx domain errors."""
+    # A factory-bound token delivers its own factory's episodes only; the objects must be
+    # under that factory's prefix (_check_keys) and an id already in the cloud must be that
+    # factory's episode (_repeat).
     if caller_factory_id is not None and caller_factory_id != body.factory_id:
         raise Forbidden("this service token may only deliver its own factory's episodes")
     _check_keys(body)

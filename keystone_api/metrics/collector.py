@@ -65,12 +65,15 @@ FAMILIES: dict[str, tuple[str, list[str]]] = {
     "keystone_inspection_queue_depth": ("Episodes waiting for an inspector", F),
     "keystone_inspection_oldest_wait_seconds": ("How long the oldest flagged episode waits", F),
     "keystone_sync_queue_depth": (
-        "Approved episodes queued for the cloud, not there yet: queued + uploading + failed "
+        "Approved episodes queued for the cloud, not there yet: queued + uploading "
         "(alert above 100)",
         F,
     ),
     "keystone_sync_waiting_episodes": ("Approved, waiting for an operator (manual sync mode)", F),
-    "keystone_sync_failed_episodes": ("Queued episodes whose last attempt needs a person", F),
+    "keystone_sync_failed_episodes": (
+        "Episodes stopped on an error that needs a person (not retried until re-queued)",
+        F,
+    ),
     "keystone_sync_retries": ("Failed sync attempts of the episodes still queued", F),
     "keystone_sync_latency_seconds": (
         "Approval to cloud confirmation of the episodes landed in the last hour and synced",

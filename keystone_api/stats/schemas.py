@@ -172,9 +172,11 @@ class LiveState(Out):
     at: datetime
     inspection_queue_depth: int = Field(examples=[4])
     oldest_inspection_wait_s: float | None = None
-    sync_queue_depth: int = Field(examples=[12], description="queued + uploading + failed")
+    sync_queue_depth: int = Field(examples=[12], description="queued + uploading")
     sync_waiting: int = Field(0, description="Approved, waiting for an operator (manual mode)")
-    sync_failed: int = 0
+    sync_failed: int = Field(
+        0, description="Stopped on an error that needs a person (not retried, not an outage)"
+    )
     upload_queue_depth: int = Field(0, description="Tasks recorded, upload not landed yet")
     robots_total: int = 0
     robots_online: int = 0

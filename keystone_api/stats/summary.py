@@ -109,7 +109,9 @@ def live_state(session: Session, scope: Scope) -> LiveState:
         at=now,
         inspection_queue_depth=int(depth),
         oldest_inspection_wait_s=round((now - oldest).total_seconds(), 1) if oldest else None,
-        sync_queue_depth=sync.get("queued", 0) + sync.get("uploading", 0) + sync.get("failed", 0),
+        # Failed episodes wait for a person, not for the cloud: counted apart, never as
+        # queue depth (whose alert says "check cloud connectivity").
+        sync_queue_depth=sync.get("queued", 0) + sync.get("uploading", 0),
         sync_waiting=sync.get("waiting", 0),
         sync_failed=sync.get("failed", 0),
         upload_queue_depth=int(uploading),

@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session
 from keystone_api.sync.models import EpisodeSync, SyncState
 
 PENDING = (SyncState.queued, SyncState.uploading)  # hold their place in the order
-SENDABLE = (*PENDING, SyncState.failed)
+# What a sender takes by itself. Failed episodes are not in it: they wait for a person,
+# who re-queues them (manual.py) once the cause is fixed.
+SENDABLE = PENDING
 
 
 def _unclaimed(now: datetime) -> Any:
@@ -34,7 +36,7 @@ def claim_window(
     """Claim up to `size` due episodes, oldest approval first.
 
     The window stops at the first pending episode that is backing off: everything approved
-    after it would have to wait for it anyway. A failed one backing off is skipped.
+    after it would have to wait for it anyway.
     """
     candidates = session.execute(
         select(EpisodeSync)
@@ -50,8 +52,6 @@ def claim_window(
         if row.claimed_until is not None and row.claimed_until >= now:
             continue  # another sender has it
         if row.next_attempt_at is not None and row.next_attempt_at > now:
-            if row.state == SyncState.failed:
-                continue
             break
         won = _rowcount(
             session.execute(
@@ -121,9 +121,7 @@ def next_due(session: Session, now: datetime) -> datetime | None:
     """When the queue's head can next be tried (None when nothing is pending).
 
     The head is the oldest pending episode: nothing behind it registers before it does.
-    Failed episodes do not count: they are retried when a drain finds them due, but they
-    never keep a drain waiting (one bad episode must not hold a Dagster run for its whole
-    deadline).
+    Failed episodes do not count: they wait for a person, never for a drain.
     """
     head = session.execute(
         select(EpisodeSync.next_attempt_at, EpisodeSync.claimed_until)

@@ -1,13 +1,22 @@
 """What can go wrong while sending an episode, and what the sender does about each.
 
-transient (the default): the episode keeps its place in the queue and is retried with
-    backoff; the episodes approved after it wait (order preservation).
-permanent: the episode becomes `failed`, is still retried with the capped backoff, and no
-    longer holds back the queue; its last_error tells the operator why.
+transient (network, timeouts, 5xx, 429, the link's configuration): the episode keeps its
+    place in the queue and is retried with backoff; the episodes approved after it wait
+    (order preservation). The queue-depth alert ("check cloud connectivity") covers these.
+permanent (bad edge data, a payload the receiver refuses, a bug on the edge): the episode
+    becomes `failed` with the reason in last_error. It is NOT retried (retrying cannot fix
+    it) and no longer holds back the queue; a person fixes the cause and re-queues it
+    (POST /api/v1/sync/queue or .../resync). Counted apart from the queue, never as an
+    outage.
 restart: the cloud holds bytes that do not match; the next attempt uploads afresh.
 """
 
 from __future__ import annotations
+
+import httpx
+from botocore.exceptions import BotoCoreError, ClientError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 
 class SyncError(Exception):
@@ -21,7 +30,21 @@ class CloudUnavailable(SyncError):
 
 
 class EdgeObjectError(SyncError):
-    """The edge copy is missing, or its bytes do not match the checksum recorded at landing."""
+    """The edge copy is missing, or its bytes do not match the checksum recorded at landing,
+    or its sidecar is not strict JSON."""
+
+    permanent = True
+
+
+class BadPayload(SyncError):
+    """The delivery cannot be built from the edge's data (e.g. a value JSON cannot encode)."""
+
+    permanent = True
+
+
+class UnexpectedError(SyncError):
+    """An exception no rule classifies: a bug or bad data on the edge, not the cloud. Not
+    retried blindly: the traceback is logged and the reason shown until a person acts."""
 
     permanent = True
 
@@ -60,3 +83,30 @@ class ClaimLost(SyncError):
 
 class NotConfigured(Exception):
     """A cloud setting the sender needs is missing; the message names it."""
+
+
+# The infrastructure between the edge's data and the cloud: an error here says nothing
+# about the episode, and the same attempt may work later. OSError covers sockets, SSL,
+# timeouts and the edge store's connection; the edge database's lost connections and
+# deadlocks are OperationalError and friends.
+TRANSIENT = (
+    OSError,
+    MemoryError,
+    BotoCoreError,
+    ClientError,
+    httpx.HTTPError,
+    OperationalError,
+    InterfaceError,
+    DisconnectionError,
+    PoolTimeout,
+)
+
+
+def classify(exc: BaseException) -> SyncError:
+    """The SyncError an exception of an attempt stands for."""
+    if isinstance(exc, SyncError):
+        return exc
+    text = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, TRANSIENT) or (isinstance(exc, RuntimeError) and "shutdown" in str(exc)):
+        return CloudUnavailable(text)  # a pool shutting down with the process: try again
+    return UnexpectedError(f"unexpected error on the edge (not a cloud outage): {text}")

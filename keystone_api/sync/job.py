@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 
 from keystone_api.db.base import utcnow
 from keystone_api.episodes.models import Episode
+from keystone_api.episodes.sidecar import SidecarInvalid, parse_sidecar
 from keystone_api.episodes.states import APPROVED
 from keystone_api.sync.claims import update_claimed
-from keystone_api.sync.errors import ClaimLost, EdgeObjectError
+from keystone_api.sync.errors import BadPayload, ClaimLost, EdgeObjectError
 from keystone_api.sync.link import CloudLink
 from keystone_api.sync.models import EpisodeSync, SyncState
 from keystone_api.sync.transfer import PartBudget, Source, copy_to_cloud, put_bytes, sha256_of
@@ -100,16 +101,15 @@ class EpisodeJob:
         sidecar = self._sidecar_bytes(episode)
         sidecar_sha = _sha(sidecar)
         try:
-            sidecar_doc = json.loads(sidecar)
-        except ValueError:
-            raise EdgeObjectError("the edge sidecar is not JSON") from None
-        if not isinstance(sidecar_doc, dict):
-            raise EdgeObjectError("the edge sidecar is not a JSON object")
+            # Strict, before a byte moves: a sidecar that landed before strict parsing (NaN,
+            # 1e999, a key twice) can never be delivered, and must say so, not retry.
+            sidecar_doc = parse_sidecar(sidecar)
+        except SidecarInvalid as exc:
+            raise EdgeObjectError(f"the edge sidecar is refused: {exc}") from None
         mcap_key = cloud_key(episode.factory_id, episode.id, mcap_sha, "data.mcap")
         sidecar_key = cloud_key(episode.factory_id, episode.id, sidecar_sha, "sidecar.json")
         self._write(
-            # A failed episode is retried as failed: it must not hold back the queue.
-            state=SyncState.failed if self.row.state == SyncState.failed else SyncState.uploading,
+            state=SyncState.uploading,
             bytes_total=episode.mcap_size_bytes + len(sidecar),
             bytes_sent=0,
             cloud_mcap_sha256=mcap_sha,
@@ -147,6 +147,7 @@ class EpisodeJob:
             "checksum": checksum,
             "objects": {"mcap": mcap_key, "sidecar": sidecar_key},
         }
+        _check_encodable(body)
         return Prepared(episode.id, self.row.approved_at, body, result.transferred + sent, started)
 
     def _mcap_sha256(self, episode: Episode) -> str:
@@ -175,6 +176,15 @@ class EpisodeJob:
         if episode.sidecar_sha256 and _sha(data) != episode.sidecar_sha256.lower():
             raise EdgeObjectError("edge sidecar changed since it landed (SHA-256 differs)")
         return data
+
+
+def _check_encodable(body: dict[str, Any]) -> None:
+    """The body as the link will send it (strict JSON): a value it cannot encode is this
+    episode's data, not the cloud's state, so it fails here and is never a retried outage."""
+    try:
+        json.dumps(body, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise BadPayload(f"the delivery cannot be encoded as JSON: {exc}") from None
 
 
 def _sha(data: bytes) -> str:

@@ -1,6 +1,8 @@
 """Operators' control of the queue: in manual mode (KEYSTONE_SYNC_MODE=manual, the original
-Go system's default) approved episodes wait until someone queues them; in any mode an admin
-can re-sync an episode (the cloud answers 409 and nothing is duplicated)."""
+Go system's default) approved episodes wait until someone queues them; in any mode an
+operator re-queues episodes that failed (after fixing the cause: they are never retried by
+themselves) and an admin can re-sync an episode (the cloud answers 409 and nothing is
+duplicated)."""
 
 from __future__ import annotations
 
@@ -16,16 +18,18 @@ from keystone_api.sync.models import EpisodeSync, SyncState
 from keystone_api.sync.schemas import QueueSelection
 
 PREVIEW_IDS = 1000
+WAITING_FOR_PERSON = (SyncState.waiting, SyncState.failed)
 
 
 def _eligible(selection: QueueSelection, factory_id: str | None) -> Select[Episode, EpisodeSync]:
-    """Approved episodes with no sync row yet or one waiting for an operator."""
+    """Approved episodes with no sync row yet, or one waiting for an operator (manual mode,
+    or failed)."""
     stmt = (
         select(Episode, EpisodeSync)
         .outerjoin(EpisodeSync, EpisodeSync.episode_id == Episode.id)
         .where(
             Episode.status.in_(APPROVED),
-            (EpisodeSync.episode_id.is_(None)) | (EpisodeSync.state == SyncState.waiting),
+            (EpisodeSync.episode_id.is_(None)) | (EpisodeSync.state.in_(WAITING_FOR_PERSON)),
         )
         .order_by(Episode.approved_at, Episode.id)
     )
@@ -41,6 +45,8 @@ def _eligible(selection: QueueSelection, factory_id: str | None) -> Select[Episo
         stmt = stmt.where(Episode.approved_at >= selection.approved_after)
     if selection.approved_before is not None:
         stmt = stmt.where(Episode.approved_at < selection.approved_before)
+    if selection.sync_state is not None:
+        stmt = stmt.where(EpisodeSync.state == selection.sync_state)
     return stmt
 
 
@@ -102,7 +108,7 @@ def queue(session: Session, selection: QueueSelection, factory_id: str | None) -
                 )
             )
         else:
-            sync.state = SyncState.queued
+            _requeue(sync)
     session.flush()
     ids = [episode.id for episode, _ in rows]
     return {
@@ -114,8 +120,17 @@ def queue(session: Session, selection: QueueSelection, factory_id: str | None) -
     }
 
 
+def _requeue(row: EpisodeSync) -> None:
+    """Back in the queue, due now. A failed episode takes its place by approval time again
+    (the episodes after it wait for it, as for any queued one); its attempt log keeps the
+    error that stopped it."""
+    row.state = SyncState.queued
+    row.next_attempt_at = None
+    row.last_error = None
+
+
 def resync(session: Session, episode_id: str, factory_id: str | None) -> EpisodeSync:
-    """Send an episode again (synced), or retry a failed one now."""
+    """Send an episode again (synced, waiting), or re-queue a failed one."""
     found = session.execute(
         select(EpisodeSync, Episode.factory_id)
         .join(Episode, Episode.id == EpisodeSync.episode_id)
@@ -131,10 +146,8 @@ def resync(session: Session, episode_id: str, factory_id: str | None) -> Episode
             {"episode_id": episode_id, "state": row.state.value},
         )
     if row.state in (SyncState.synced, SyncState.waiting):
-        row.state = SyncState.queued
         row.bytes_sent = 0
         row.multipart_upload_id = None
-    row.next_attempt_at = None
-    row.last_error = None
+    _requeue(row)  # a failed one keeps its resumable upload
     session.flush()
     return row

@@ -17,6 +17,12 @@ RETRIES = Counter(
     ["reason"],
     registry=None,
 )
+FAILED = Counter(
+    "keystone_sync_sender_failed",
+    "Episodes this sender stopped on an error that needs a person (not retried), by class",
+    ["reason"],
+    registry=None,
+)
 SYNCED = Counter(
     "keystone_sync_sender_episodes",
     "Episodes the cloud confirmed to this sender (202 first delivery, 409 already there)",
@@ -35,5 +41,5 @@ LATENCY = Histogram(
 
 
 def register(registry: CollectorRegistry) -> None:
-    for collector in (RETRIES, SYNCED, BYTES, LATENCY):
+    for collector in (RETRIES, FAILED, SYNCED, BYTES, LATENCY):
         registry.register(collector)

@@ -17,9 +17,10 @@ class SyncState(StrEnum):
     queued = "queued"
     uploading = "uploading"
     synced = "synced"
-    # An error a retry alone is unlikely to fix (changed payload, bad edge object). Still
-    # retried with the capped backoff (never final while the edge keeps the episode), but it
-    # no longer holds back the episodes approved after it.
+    # Stopped on an error retrying cannot fix (bad edge data, a payload the cloud refuses,
+    # a bug): last_error says why. Not retried and not holding back the episodes approved
+    # after it; a person fixes the cause and re-queues it (never final while the edge keeps
+    # the episode).
     failed = "failed"
 
 
@@ -49,7 +50,8 @@ class SyncAttempt(Base):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     episode_id: Mapped[str] = fk("episodes.id", index=True)
     at: Mapped[datetime] = mapped_column()
-    outcome: Mapped[str] = mapped_column(String(32))  # synced | already_synced | error
+    # synced | already_synced | error (retried) | failed (waits for a person)
+    outcome: Mapped[str] = mapped_column(String(32))
     http_status: Mapped[int | None] = mapped_column(Integer, default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     bytes_sent: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -81,6 +83,11 @@ class ReplicaOutbox(Base):
     record_id: Mapped[str] = mapped_column(String(36))
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column()
+    # Set when the cloud refused the record (or it could not be encoded): kept, with the
+    # reason, for a person, and not pushed again, so one bad record never stalls the others.
+    # A later change of the record adds a new row, which is pushed as usual.
+    refused_at: Mapped[datetime | None] = mapped_column(default=None)
+    refusal: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 def outbox_row(kind: str, record_id: str, version: int) -> dict[str, Any]:

@@ -93,39 +93,38 @@ def record_failure(
     duration_s: float,
     bytes_sent: int = 0,
 ) -> None:
-    """Back off (full jitter, capped); keep the place in the queue unless the error needs a
-    person; start the upload afresh when the cloud's bytes were wrong."""
+    """Transient: back off (full jitter, capped) and keep the place in the queue; start the
+    upload afresh when the cloud's bytes were wrong. Permanent: `failed`, no next attempt
+    (retrying cannot fix it), until a person re-queues it."""
     now = utcnow()
     attempts = row.attempts + 1
-    delay = full_jitter(attempts, settings.sync_backoff_base_s, settings.sync_backoff_cap_s)
     permanent = isinstance(error, SyncError) and error.permanent
     restart = isinstance(error, SyncError) and error.restart
     values: dict[str, object] = {
         "attempts": EpisodeSync.attempts + 1,
-        "next_attempt_at": now + timedelta(seconds=delay),
         "last_error": f"{type(error).__name__}: {error}"[:4000],
         "claimed_by": None,
         "claimed_until": None,
     }
-    # A failed episode stays failed until it syncs: it must not start holding back the
-    # queue again. A transient error leaves a pending one as it was (queued or uploading).
-    if permanent or row.state == SyncState.failed:
-        values["state"] = SyncState.failed
-    elif restart:
-        values["state"] = SyncState.queued
+    if permanent:
+        values.update(state=SyncState.failed, next_attempt_at=None)
+    else:
+        delay = full_jitter(attempts, settings.sync_backoff_base_s, settings.sync_backoff_cap_s)
+        values["next_attempt_at"] = now + timedelta(seconds=delay)
     if restart:
-        values.update(multipart_upload_id=None, bytes_sent=0)
+        values.update(state=SyncState.queued, multipart_upload_id=None, bytes_sent=0)
     update_claimed(session, row.episode_id, worker, now, **values)
     _attempt(
         session,
         row.episode_id,
-        "error",
+        "failed" if permanent else "error",
         http_status=error.http_status if isinstance(error, SyncError) else None,
         error=str(values["last_error"]),
         bytes_sent=bytes_sent,
         duration_s=duration_s,
     )
-    metrics.RETRIES.labels(type(error).__name__).inc()
+    counter = metrics.FAILED if permanent else metrics.RETRIES
+    counter.labels(type(error).__name__).inc()
 
 
 def release(session: Session, row: EpisodeSync, worker: str) -> None:

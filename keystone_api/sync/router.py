@@ -1,5 +1,6 @@
 """The edge's sync API: queue status, per-episode progress and attempts, manual queueing
-(one episode, a filtered set, or all eligible, with a preview), admin re-sync."""
+(one episode, a filtered set, or all eligible, with a preview; failed episodes too, once
+fixed), admin re-sync, and the record replicas the cloud refused."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from keystone_api.common.schemas import Page
 from keystone_api.deps import SessionDep, SettingsDep
 from keystone_api.episodes.models import Episode
 from keystone_api.errors import NotFound
-from keystone_api.sync import manual
+from keystone_api.sync import manual, replicas
 from keystone_api.sync import schemas as s
 from keystone_api.sync.claims import PENDING
 from keystone_api.sync.models import EpisodeSync, SyncAttempt, SyncState
@@ -43,15 +44,18 @@ def sync_status(session: SessionDep, settings: SettingsDep, _: Readers) -> Any:
         select(func.min(EpisodeSync.approved_at)).where(EpisodeSync.state.in_(PENDING))
     ).scalar_one()
     last = session.execute(select(func.max(EpisodeSync.synced_at))).scalar_one()
+    counts = state_counts(session)
     return s.SyncStatus(
         mode=settings.sync_mode,
         queue_depth=depth,
         warn_threshold=QUEUE_WARN_THRESHOLD,
         over_threshold=depth > QUEUE_WARN_THRESHOLD,
-        counts=state_counts(session),
+        failed=counts.get(SyncState.failed.value, 0),
+        counts=counts,
         oldest_pending_approved_at=oldest,
         last_synced_at=last,
         replica_outbox=outbox_depth(session),
+        replica_refused=replicas.refused_count(session),
     )
 
 
@@ -136,3 +140,26 @@ def queue_for_sync(body: s.QueueSelection, session: SessionDep, principal: Staff
 )
 def resync_episode(episode_id: str, session: SessionDep, principal: AdminPrincipal) -> Any:
     return manual.resync(session, episode_id, principal.factory_id)
+
+
+@router.get(
+    "/replicas/refused",
+    response_model=list[s.RefusedReplica],
+    summary="Record changes the cloud refused, with its reason (not pushed again by themselves)",
+)
+def list_refused_replicas(
+    session: SessionDep, principal: Readers, limit: int = Query(200, ge=1, le=1000)
+) -> Any:
+    return replicas.refused(session, limit, principal.factory_id)
+
+
+@router.post(
+    "/replicas/requeue",
+    response_model=s.RequeueResult,
+    summary="Push refused records again (their current state), once the cause is fixed",
+)
+def requeue_refused_replicas(
+    body: s.RequeueReplicas, session: SessionDep, principal: AdminPrincipal
+) -> Any:
+    count = replicas.requeue_refused(session, body.kind, body.record_ids, principal.factory_id)
+    return s.RequeueResult(requeued=count)

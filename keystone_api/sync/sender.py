@@ -2,10 +2,11 @@
 
 One call: push the replica outbox, then repeatedly claim a window of the oldest due
 episodes, transfer their objects in parallel (job.py), and hand them to the receiver one
-by one in approval order (claims.py's gate). 202 and 409 both mean synced; any error
-backs the episode off (outcomes.py). It returns when nothing is pending, when `limit`
-episodes were confirmed, at `deadline` (a time.monotonic() value), or (without a deadline)
-when everything left is backing off. Safe to run in several processes at once.
+by one in approval order (claims.py's gate). 202 and 409 both mean synced; a transient
+error backs the episode off, a permanent one parks it as failed for a person
+(outcomes.py). It returns when nothing is pending, when `limit` episodes were confirmed,
+at `deadline` (a time.monotonic() value), or (without a deadline) when everything left is
+backing off. Safe to run in several processes at once.
 
 Entry points: the Dagster sync sensor/asset (keystone_pipelines) and `keystone sync run`.
 """
@@ -26,11 +27,11 @@ from sqlalchemy.orm import Session
 from keystone_api.db.base import utcnow
 from keystone_api.settings import Settings
 from keystone_api.sync import claims, outcomes
-from keystone_api.sync.errors import ClaimLost, CloudUnavailable, SyncError
+from keystone_api.sync.errors import ClaimLost, SyncError, UnexpectedError, classify
 from keystone_api.sync.job import EpisodeJob, Prepared
 from keystone_api.sync.link import CloudLink, open_link
 from keystone_api.sync.models import EpisodeSync
-from keystone_api.sync.replicas import push_replicas
+from keystone_api.sync.replica_push import push_replicas
 from keystone_api.sync.stats import sync_queue_depth
 from keystone_api.sync.transfer import PartBudget
 
@@ -51,9 +52,10 @@ class DrainReport:
     transfer_s: float = 0.0
     receiver_s: float = 0.0
     replicas_pushed: int = 0
+    replicas_refused: list[str] = field(default_factory=list)  # parked for a person
     replica_errors: list[str] = field(default_factory=list)
     remaining: int = 0  # queue depth when the drain returned
-    # empty: nothing pending (failed episodes may remain, retried when due) | limit |
+    # empty: nothing pending (failed episodes may remain, waiting for a person) | limit |
     # deadline | backoff: the head waits to retry (no deadline given) | blocked: another
     # sender holds the head (no deadline given)
     stopped: str = ""
@@ -137,7 +139,9 @@ class _Sender:
             return
         self._pushed_at = time.monotonic()
         try:
-            self.report.replicas_pushed += push_replicas(self.sessions, self.link)
+            pushed = push_replicas(self.sessions, self.link)
+            self.report.replicas_pushed += pushed.sent
+            self.report.replicas_refused += pushed.refused
         except SyncError as exc:
             self.report.replica_errors.append(str(exc))
         except Exception as exc:  # noqa: BLE001 - replicas never stop the episode queue
@@ -157,7 +161,7 @@ class _Sender:
             except ClaimLost as exc:
                 log.warning("%s", exc)
                 continue
-            except Exception as exc:  # noqa: BLE001 - every error backs the episode off
+            except Exception as exc:  # noqa: BLE001 - every error is recorded on the episode
                 self._failed(row, _as_sync_error(exc), started)
                 progressed = True
                 continue
@@ -203,14 +207,10 @@ class _Sender:
 
 
 def _as_sync_error(exc: Exception) -> SyncError:
-    """Anything not classified (boto/network errors, a cloud store's 5xx after botocore's own
-    retries, bugs) is transient: the episode keeps its place and is retried."""
-    if isinstance(exc, SyncError):
-        return exc
-    if (
-        not isinstance(exc, OSError | ValueError | RuntimeError)
-        and "botocore" not in type(exc).__module__
-    ):
+    """Infrastructure errors (network, the stores, the edge database) are transient: the
+    episode keeps its place and is retried. Anything else is a bug or bad data on the
+    edge: logged with its traceback, and the episode waits for a person (errors.py)."""
+    error = classify(exc)
+    if isinstance(error, UnexpectedError):
         log.error("unexpected sync error", exc_info=exc)
-    error = CloudUnavailable(f"{type(exc).__name__}: {exc}")
     return error

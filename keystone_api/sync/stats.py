@@ -2,7 +2,9 @@
 
 The Dagster asset is partitioned by approval hour: `partition_stats(session, start, end)`
 gives one partition's synced / pending / failed; `sync_queue_depth(session)` feeds the
-asset check that warns above QUEUE_WARN_THRESHOLD (the specification's alert: 100).
+asset check that warns above QUEUE_WARN_THRESHOLD (the specification's alert: 100), and
+`failed_count(session)` the episodes that wait for a person (never part of the queue, so
+one bad episode never reads as a cloud outage).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ class PartitionStats:
     total: int
     synced: int
     pending: int  # queued or uploading
-    failed: int
+    failed: int  # stopped on an error that needs a person
     waiting: int  # manual mode: approved, not queued by an operator yet
     bytes_total: int
     oldest_pending_approved_at: datetime | None
@@ -51,10 +53,21 @@ def state_counts(
 
 
 def sync_queue_depth(session: Session) -> int:
-    """Episodes queued for the cloud and not there yet (queued, uploading, failed)."""
+    """Episodes queued for the cloud and not there yet (queued, uploading). Failed ones
+    are not in the queue: they wait for a person and are counted on their own."""
     return int(
         session.execute(
             select(func.count()).select_from(EpisodeSync).where(EpisodeSync.state.in_(SENDABLE))
+        ).scalar_one()
+    )
+
+
+def failed_count(session: Session) -> int:
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(EpisodeSync)
+            .where(EpisodeSync.state == SyncState.failed)
         ).scalar_one()
     )
 

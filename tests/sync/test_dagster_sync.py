@@ -78,29 +78,31 @@ def test_sensor_skips_when_no_cloud_is_configured(keystone_resource, dagster_ins
     assert "not configured" in tick.skip_reason.skip_message
 
 
-def test_a_failed_episode_does_not_ask_for_a_run_every_tick(
+def test_a_failed_episode_never_asks_for_a_run_until_it_is_requeued(
         world, s3, cloud, drained, sync_settings, keystone_resource, dagster_instance) -> None:
-    from datetime import timedelta
-
-    from keystone_api.db.base import utcnow
+    """A failed episode needs a person: no run for it, however many ticks (it was asked
+    for every five minutes, as if the cloud were down); re-queued, it is due again."""
     from keystone_api.db.engine import get_sessionmaker
     from keystone_api.sync.models import EpisodeSync, SyncState
+    from tests.api.world import auth, ok
 
     keystone = _resource(keystone_resource, sync_settings())
     w = world
     w.order(target=1)
     episode = approve(landed(w, s3))
-
-    def mark_failed(due_in_s: float) -> None:  # refused by the cloud: needs a person
-        with get_sessionmaker().begin() as session:
-            row = session.get(EpisodeSync, episode["id"])
-            row.state = SyncState.failed
-            row.next_attempt_at = utcnow() + timedelta(seconds=due_in_s)
-
-    mark_failed(3600)
-    drain_all(sync_settings())  # push the world's replica changes; the episode is not due
-    mark_failed(-1)
-    first = evaluate_sensor(cloud_sync_sensor, dagster_instance, keystone)
-    assert len(first.run_requests) == 1  # retried once ...
-    again = evaluate_sensor(cloud_sync_sensor, dagster_instance, keystone, first.cursor)
-    assert not again.run_requests  # ... not again on the next tick
+    with get_sessionmaker().begin() as session:  # refused by the cloud: needs a person
+        row = session.get(EpisodeSync, episode["id"])
+        row.state = SyncState.failed
+        row.next_attempt_at = None
+    drain_all(sync_settings())  # push the world's replica changes; the episode stays put
+    assert sync_rows([episode["id"]])[episode["id"]].state == SyncState.failed
+    cursor = None
+    for _ in range(3):
+        tick = evaluate_sensor(cloud_sync_sensor, dagster_instance, keystone, cursor)
+        assert not tick.run_requests
+        cursor = tick.cursor
+    body = {"episode_ids": [episode["id"]]}
+    queued = ok(w.client.post("/api/v1/sync/queue", json=body, headers=auth(w.admin)))
+    assert queued["queued"] == 1
+    again = evaluate_sensor(cloud_sync_sensor, dagster_instance, keystone, cursor)
+    assert len(again.run_requests) == 1

@@ -258,7 +258,7 @@ def test_replicas_converge_after_replays_and_reordering(cloud: Cloud) -> None:
             for v, s in enumerate(["pending", "active", "paused", "active", "completed"], 1)
         ),
         *(
-            _record("task", task_id, v, order_id=order_id, batch_id="b1", status=s)
+            _record("task", task_id, v, factory_id="f1", order_id=order_id, batch_id="b1", status=s)
             for v, s in enumerate(["pending", "ready", "in_progress", "uploading", "completed"], 1)
         ),
         *(_record("organization", org_id, v, name=f"Org v{v}") for v in (1, 2, 3)),

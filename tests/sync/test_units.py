@@ -1,5 +1,6 @@
 """The small parts, on SQLite: partition stats and queue depth (what the Dagster sync asset
-and check read), the sender's metrics, the backoff, and the replica outbox's event."""
+and check read), the sender's metrics, the backoff, the replica outbox's event, and what a
+failed attempt leaves in the row."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from keystone_api.db.models import Base
 from keystone_api.registry.models import Organization
+from keystone_api.settings import get_settings
 from keystone_api.sync import metrics
 from keystone_api.sync.backoff import full_jitter
-from keystone_api.sync.models import EpisodeSync, ReplicaOutbox, SyncState
+from keystone_api.sync.errors import CloudUnavailable, EdgeObjectError
+from keystone_api.sync.models import EpisodeSync, ReplicaOutbox, SyncAttempt, SyncState
+from keystone_api.sync.outcomes import record_failure
 from keystone_api.sync.replicas import pending_changes
 from keystone_api.sync.stats import partition_stats, sync_queue_depth
 
@@ -68,7 +72,8 @@ def test_partition_stats_and_queue_depth(sessions: sessionmaker[Session]) -> Non
         assert stats.bytes_total == 600
         assert stats.oldest_pending_approved_at == HOUR + timedelta(minutes=20)
         assert stats.as_metadata()["start"] == HOUR.isoformat()
-        assert sync_queue_depth(session) == 4  # queued, uploading, failed (both hours)
+        # queued and uploading (both hours); the failed one waits for a person, not in it
+        assert sync_queue_depth(session) == 3
 
 
 def test_sender_metrics_register_under_their_own_names() -> None:
@@ -119,3 +124,37 @@ def test_every_change_of_a_replicated_record_lands_in_the_outbox(
             "created_at",
             "updated_at",
         }  # metadata only
+
+
+@pytest.mark.parametrize(
+    ("exc", "state", "outcome"),
+    [
+        (CloudUnavailable("receiver answered 503"), SyncState.uploading, "error"),
+        (EdgeObjectError("the edge sidecar is refused: NaN"), SyncState.failed, "failed"),
+    ],
+)
+def test_what_a_failure_leaves_in_the_row(
+    sessions: sessionmaker[Session], exc: Exception, state: SyncState, outcome: str
+) -> None:
+    approved = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    with sessions.begin() as session:
+        session.add(
+            EpisodeSync(
+                episode_id="ep-1",
+                state=SyncState.uploading,
+                approved_at=approved,
+                claimed_by="me",
+                claimed_until=approved,
+            )
+        )
+    with sessions.begin() as session:
+        row = session.get(EpisodeSync, "ep-1")
+        assert row is not None
+        record_failure(session, get_settings(), row, "me", exc, 0.1)
+    with sessions() as session:
+        row = session.get(EpisodeSync, "ep-1")
+        assert row is not None and row.state == state and row.attempts == 1
+        # Transient: a next attempt (backoff). Permanent: none until a person re-queues.
+        assert (row.next_attempt_at is None) == (state == SyncState.failed)
+        assert str(exc) in (row.last_error or "")
+        assert [a.outcome for a in session.query(SyncAttempt)] == [outcome]

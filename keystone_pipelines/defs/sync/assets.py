@@ -31,14 +31,21 @@ def sync_queue_depth_check(keystone: KeystoneResource) -> dg.AssetCheckResult:
 
 
 def queue_check_result(keystone: KeystoneResource) -> dg.AssetCheckResult:
-    from keystone_api.sync.stats import QUEUE_WARN_THRESHOLD, sync_queue_depth
+    from keystone_api.sync.stats import QUEUE_WARN_THRESHOLD, failed_count, sync_queue_depth
 
     with keystone.sessions()() as session:
         depth = sync_queue_depth(session)
+        failed = failed_count(session)
+    # Failed episodes are shown beside the queue, not in it: they need a person, and the
+    # check's failing means "the queue is backing up" (connectivity), as the alert does.
     return dg.AssetCheckResult(
         check_name="sync_queue_depth",
         asset_key="cloud_sync",
         passed=depth <= QUEUE_WARN_THRESHOLD,
         severity=dg.AssetCheckSeverity.WARN,
-        metadata={"queue_depth": depth, "threshold": QUEUE_WARN_THRESHOLD},
+        metadata={
+            "queue_depth": depth,
+            "threshold": QUEUE_WARN_THRESHOLD,
+            "failed_needs_person": failed,
+        },
     )

@@ -30,6 +30,8 @@ def drain_sync_queue(context: dg.OpExecutionContext, keystone: KeystoneResource)
         f"synced {len(report.synced)}, already there {len(report.already_synced)}, "
         f"errors {len(report.errors)}, {report.bytes_sent} bytes, stopped: {report.stopped or '-'}"
     )
+    for line in report.replicas_refused[:20]:
+        context.log.warning(f"record refused by the cloud (parked for a person): {line}")
     touched = [*report.synced, *report.already_synced, *(e for e, _ in report.errors)]
     with keystone.sessions()() as session:
         approved = (

@@ -19,7 +19,6 @@ ACTIVE = [
 ]
 # The check is re-reported when it changes, and at least this often.
 CHECK_EVERY_S = 600
-FAILED_RETRY_S = 300
 
 
 @dg.sensor(
@@ -34,7 +33,7 @@ def cloud_sync_sensor(
     from sqlalchemy import func, select
 
     from keystone_api.db.base import utcnow
-    from keystone_api.sync.claims import PENDING, queue_filter
+    from keystone_api.sync.claims import queue_filter
     from keystone_api.sync.models import EpisodeSync
     from keystone_api.sync.replicas import outbox_depth
 
@@ -60,25 +59,16 @@ def cloud_sync_sensor(
             cursor=json.dumps(cursor),
         )
     with keystone.sessions()() as session:
-        rows = session.execute(
-            select(EpisodeSync.state, func.count(), func.max(EpisodeSync.updated_at))
-            .where(queue_filter(utcnow()))
-            .group_by(EpisodeSync.state)
-        ).all()
+        due, latest = session.execute(
+            select(func.count(), func.max(EpisodeSync.updated_at)).where(queue_filter(utcnow()))
+        ).one()
         changes = outbox_depth(session)
-    pending = sum(n for state, n, _ in rows if state in PENDING)
-    failed = sum(n for state, n, _ in rows if state not in PENDING)
-    latest = max((t for _, _, t in rows if t is not None), default=None)
-    # Failed episodes need a person (a refusal, a changed edge object): they are retried, but
-    # only every few minutes, so one bad episode does not mean a run every tick.
-    retry_failed = failed and time.time() - cursor.get("failed_at", 0) > FAILED_RETRY_S
-    if not pending and not changes and not retry_failed:
+    # Failed episodes are not due: they wait for a person (retrying cannot fix them), so
+    # they never ask for a run; a re-queued one is queued again and due like any other.
+    if not due and not changes:
         return dg.SensorResult(
             skip_reason="nothing due for the cloud", asset_events=events, cursor=json.dumps(cursor)
         )
-    if retry_failed:
-        cursor["failed_at"] = time.time()
-    due = pending + (failed if retry_failed else 0)
     running = context.instance.get_runs(
         filters=dg.RunsFilter(job_name=cloud_sync_job.name, statuses=ACTIVE), limit=1
     )
@@ -90,7 +80,7 @@ def cloud_sync_sensor(
         )
     # The key is the queue's state: a retried tick asks for nothing new, while any change
     # (new approvals, a finished backoff, a drained run) allows the next run.
-    key = f"sync:{due}:{latest.isoformat() if latest else '-'}:{changes}:{int(retry_failed)}"
+    key = f"sync:{due}:{latest.isoformat() if latest else '-'}:{changes}"
     return dg.SensorResult(
         run_requests=[dg.RunRequest(run_key=key, tags={"keystone/due": str(due)})],
         asset_events=events,
