@@ -35,11 +35,17 @@ class Settings(BaseSettings):
     s3_region: str = "us-east-1"
     # Each factory has its own bucket; {factory_id} is replaced.
     s3_bucket_template: str = "edge-{factory_id}"
-    # Credentials handed to robots in transfer.yaml (defaults to the ones above).
-    s3_robot_access_key: str | None = None
-    s3_robot_secret_key: SecretStr | None = None
-    # The object store as robots reach it (transfer.yaml), when not at s3_endpoint_url.
+    # The object store as robots reach it (their registration answer), when not at
+    # s3_endpoint_url.
     s3_robot_endpoint_url: str | None = None
+    # Making identities (each robot's own key): the store's identity API ("iam": the AWS IAM
+    # API, as SeaweedFS and AWS serve it; "minio": MinIO's admin API), where it answers
+    # (default: s3_endpoint_url) and the credentials allowed to use it (default: the ones
+    # above). Only the API and gateway processes need these.
+    s3_identities: Literal["iam", "minio"] = "iam"
+    s3_iam_endpoint_url: str | None = None
+    s3_admin_access_key: str | None = None
+    s3_admin_secret_key: SecretStr | None = None
 
     # Where robots and collectors reach this server (callback URLs, WebSocket URLs).
     public_base_url: str = "http://127.0.0.1:8080"
@@ -62,6 +68,10 @@ class Settings(BaseSettings):
 
     # dev: robots may connect without a device token; production: they must present one.
     dev_mode: bool = False
+    # Robots' doors (robots/throttle.py), as `limits` rate strings: frames a robot socket
+    # may send, and refused handshakes or registrations an address may make.
+    robot_frame_rate: str = "60/10seconds"
+    door_refusal_rate: str = "30/minute"
     max_body_bytes: int = 1_048_576
 
     sync_mode: SyncMode = SyncMode.auto

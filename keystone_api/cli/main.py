@@ -6,7 +6,15 @@ import sys
 
 import typer
 
-from keystone_api.cli import api_cmd, db_cmd, dev_cmd, simulate_cmd, sync_cmd, token_cmd
+from keystone_api.cli import (
+    api_cmd,
+    db_cmd,
+    dev_cmd,
+    simulate_cmd,
+    storage_cmd,
+    sync_cmd,
+    token_cmd,
+)
 from keystone_api.preflight import ConfigError
 from keystone_pipelines.validator.cli import app as qa_app
 
@@ -25,6 +33,7 @@ app.command("simulate")(simulate_cmd.simulate)
 app.add_typer(qa_app, name="qa")
 app.add_typer(token_cmd.app, name="token")
 app.add_typer(sync_cmd.app, name="sync")
+app.add_typer(storage_cmd.app, name="storage")
 
 
 def main() -> None:

@@ -77,6 +77,11 @@ def spec_keys(batch_id: str, task_id: str) -> RecordingKey:
     return RecordingKey("spec", task_id, "mcap", batch_id=batch_id)
 
 
+EVIDENCE_ROOT = "qa/"
+
+
 def evidence_prefix(mcap_key: str) -> str:
-    """Where the QA evidence pictures of a recording go: next to it."""
-    return mcap_key.rsplit(".", 1)[0] + ".qa/"
+    """Where the QA evidence pictures of a recording go: under QA's own prefix, mirroring
+    the recording's key. Not beside the recording: that prefix is the robot's, whose key
+    may write there, and QA's key may write nowhere else (storage/policies.py)."""
+    return EVIDENCE_ROOT + mcap_key.rsplit(".", 1)[0] + "/"

@@ -119,6 +119,9 @@ class SeaweedServer:
             f"-s3.port.iceberg={free_port()}",
             f"-s3.port.lance={free_port()}",
             f"-s3.config={config_path}",
+            # The IAM API on the S3 port, writable: Keystone makes each robot's own key (and
+            # its processes' keys) at run time, as it does on MinIO through its admin API.
+            "-s3.iam.readOnly=false",
             "-webdav=false",
             # Small volumes: a test or dev store never needs the 1 GB default per volume.
             "-master.volumeSizeLimitMB=256",

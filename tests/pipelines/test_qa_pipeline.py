@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from keystone_api.db.engine import get_sessionmaker
 from keystone_api.episodes.models import Episode
+from keystone_api.storage.layout import evidence_prefix
 from keystone_pipelines.definitions import defs
 from keystone_pipelines.defs.episodes.partitions import hour_window
 from keystone_pipelines.defs.episodes.sensors import (
@@ -91,7 +92,7 @@ def test_sensor_registers_and_the_hour_run_decides(
 
     # Evidence pictures next to the flagged recording.
     evidence = episodes[corrupt["id"]].evidence_keys
-    assert evidence and all(k.startswith(corrupt_key.mcap_key.rsplit(".", 1)[0]) for k in evidence)
+    assert evidence and all(k.startswith(evidence_prefix(corrupt_key.mcap_key)) for k in evidence)
     names = {k.rsplit("/", 1)[-1]: k for k in evidence}
     assert set(names) == {"timeline.png", "contact_sheet.jpg"}
     bucket = episodes[corrupt["id"]].bucket

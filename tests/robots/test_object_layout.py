@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from keystone_api.ids import new_id
-from keystone_api.storage.layout import axon_keys, parse_key, spec_keys
+from keystone_api.storage.layout import axon_keys, evidence_prefix, parse_key, spec_keys
 from keystone_api.storage.locate import find_recording
 from tests.support.objects import put_pair
 
@@ -20,6 +20,9 @@ def test_keys_of_both_layouts_parse() -> None:
     assert spec is not None and spec.layout == "spec" and spec.sidecar_key.endswith("sidecar.json")
     assert parse_key("f1/dev/not-a-date/t1.mcap") is None
     assert parse_key("f1/dev/2026-11-27/t1.mcap.qa/frame.jpg") is None
+    evidence = evidence_prefix(axon.mcap_key)  # QA's own prefix, never a robot's
+    assert evidence == "qa/f1/AB-F0001-T0001-000001/2026-11-27/t1/"
+    assert parse_key(evidence + "frame-0001.jpg") is None
 
 
 def test_find_recording_in_either_layout(s3) -> None:  # type: ignore[no-untyped-def]
@@ -50,14 +53,13 @@ def test_find_recording_in_either_layout(s3) -> None:  # type: ignore[no-untyped
 def test_demo_robot_type_ships_with_its_templates(db) -> None:  # type: ignore[no-untyped-def]
     from keystone_api.robots.demo import DEMO_ROBOT_TYPE, ensure_demo_robot_type
     from keystone_api.robots.templates import find_template, upsert_template
-    from keystone_api.settings import get_settings
 
-    robot_type = ensure_demo_robot_type(db, get_settings())
+    robot_type = ensure_demo_robot_type(db)
     assert robot_type.name == DEMO_ROBOT_TYPE
     recorder = find_template(db, robot_type.id, "recorder.yaml").content
     assert "/camera_head/image_raw/compressed" in recorder and "{{ recorder_rpc_url }}" in recorder
     custom = 'device: "{{ device_id }}"\n'
     upsert_template(db, robot_type.id, "transfer.yaml", custom)
-    again = ensure_demo_robot_type(db, get_settings())  # idempotent, keeps admins' edits
+    again = ensure_demo_robot_type(db)  # idempotent, keeps admins' edits
     assert again.id == robot_type.id
     assert find_template(db, robot_type.id, "transfer.yaml").content == custom
