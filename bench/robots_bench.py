@@ -93,7 +93,14 @@ async def seed(http: httpx.AsyncClient, admin: dict[str, str]) -> dict[str, str]
         "/api/v1/sops",
         {"skill_id": skill["id"], "subscene_id": sub["id"], "name": "v1", "steps": ["fold"]},
     )
-    return {"factory_id": factory["id"], "subscene_id": sub["id"], "sop_id": sop["id"]}
+    # Robots enroll as real ones do: the factory's enrollment secret in the URL they get.
+    secret = await post("/api/v1/enrollment-secrets", {"factory_id": factory["id"]})
+    return {
+        "factory_id": factory["id"],
+        "subscene_id": sub["id"],
+        "sop_id": sop["id"],
+        "enroll_url": secret["enroll_url"],
+    }
 
 
 async def gather_limited(n: int, coros: list[Any]) -> list[Any]:
@@ -187,7 +194,7 @@ async def run(args: argparse.Namespace, base: str, api_pid: int, s3: SeaweedServ
         work = Path(tempfile.mkdtemp(prefix="robots-bench-"))
         robots = [
             AxonRobot(
-                base,
+                ids["enroll_url"],
                 "Bench",
                 "BenchBot",
                 work / f"r{i:04d}",

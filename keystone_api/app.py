@@ -80,6 +80,7 @@ def _edge_routers(app: FastAPI, gateways: str) -> None:
     from keystone_api.callbacks.router import router as callbacks_router
     from keystone_api.common.resource import build_router
     from keystone_api.dashboard.router import mount_dashboard
+    from keystone_api.enrollment.router import router as enrollment_router
     from keystone_api.episodes.router import router as episodes_router
     from keystone_api.fleet.resources import RESOURCES as FLEET
     from keystone_api.metrics.router import router as metrics_router
@@ -104,6 +105,7 @@ def _edge_routers(app: FastAPI, gateways: str) -> None:
         tasks_router,
         episodes_router,
         registration_router,
+        enrollment_router,
         stats_router,
         sync_router,
         alerts_router,

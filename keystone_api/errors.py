@@ -50,11 +50,21 @@ class Invalid(DomainError):
 class Unauthorized(DomainError):
     status_code = 401
     code = "unauthorized"
+    challenge = "Bearer"  # the WWW-Authenticate answer: what to present instead
 
 
 class Forbidden(DomainError):
     status_code = 403
     code = "forbidden"
+
+
+class TooManyRequests(DomainError):
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after_s: int, details: Any = None) -> None:
+        super().__init__(message, details)
+        self.retry_after_s = retry_after_s
 
 
 class Unavailable(DomainError):
@@ -112,7 +122,9 @@ def _field_path(loc: Any) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else {}
+        headers = {"WWW-Authenticate": exc.challenge} if isinstance(exc, Unauthorized) else {}
+        if isinstance(exc, TooManyRequests):
+            headers["Retry-After"] = str(exc.retry_after_s)
         return _json(exc.status_code, exc.code, exc.message, exc.details, **headers)
 
     @app.exception_handler(RequestValidationError)

@@ -40,6 +40,10 @@ def _keystone_env(mysql_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
 
     os.environ["KEYSTONE_DATABASE_URL"] = mysql_url
     os.environ.setdefault("KEYSTONE_JWT_SECRET", "test-secret-" + "x" * 40)
+    # Every client of the suite comes from 127.0.0.1, and many tests are refused on
+    # purpose: the per-address refusal limit would soon answer them all 429. Its own tests
+    # (tests/robots/test_door_throttle.py) run an app with the production rate.
+    os.environ.setdefault("KEYSTONE_DOOR_REFUSAL_RATE", "100000/minute")
     get_settings.cache_clear()
     engine_mod.get_engine.cache_clear()
     engine_mod.get_sessionmaker.cache_clear()

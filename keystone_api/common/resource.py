@@ -49,6 +49,8 @@ class Resource:
     build: Callable[[Session, Principal, Any], Any]
     # Raise Conflict when the object still has open work and may not go away.
     check_deletable: Callable[[Session, Any], None] = lambda _s, _o: None
+    # What goes with the object when it is deleted or archived (e.g. a robot's store key).
+    on_remove: Callable[[Session, Any], None] = lambda _s, _o: None
     # Validate a patch (e.g. a moved reference) before it is applied.
     check_patch: Callable[[Session, Principal, Any, dict[str, Any]], None] = (
         lambda _s, _p, _o, _c: None
@@ -165,6 +167,7 @@ def build_router(res: Resource) -> APIRouter:  # noqa: C901 - one closure per ve
     def remove(item_id: str, session: SessionDep, principal: Writer) -> DeleteOut:
         obj = load_visible(session, res, principal, item_id)
         res.check_deletable(session, obj)
+        res.on_remove(session, obj)
         return DeleteOut(id=item_id, outcome=delete_or_archive(session, obj))
 
     for add in res.extra_routes:

@@ -10,6 +10,7 @@ from keystone_api.cloud.models import (
     CloudTask,
 )
 from keystone_api.db.base import Base
+from keystone_api.enrollment.models import EnrollmentSecret
 from keystone_api.episodes.models import Episode, EpisodeStatusChange, InspectionDecision, QaCheck
 from keystone_api.fleet.models import (
     DataCollector,
@@ -35,6 +36,7 @@ from keystone_api.robots.models import TaskUpload
 from keystone_api.sync.models import EpisodeSync, ReplicaOutbox, SyncAttempt
 
 __all__ = [
+    "EnrollmentSecret",
     "OperatorEvent",
     "Base",
     "Batch",

@@ -6,14 +6,12 @@ workstation per simulated robot, and a demo order (scheduled once the robots are
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from keystone_api.robots.demo import DEMO_QA_SPEC, ensure_demo_robot_type
-from keystone_api.settings import Settings
 from keystone_sim.fleet.provision import DEMO_ORDER_PREFIX, AdminApi, ensure_station
 
 ORGANIZATION = "Demo Robotics"
@@ -36,17 +34,19 @@ class DemoWorld:
     order_id: str
 
 
-def seed_robot_type(session: Session, settings: Settings) -> tuple[str, str]:
-    """The demo robot type (id, name), its QA spec and templates that point robots at this
-    object store (refreshed when the store moved, e.g. another --s3-port)."""
+def seed_robot_type(session: Session) -> tuple[str, str]:
+    """The demo robot type (id, name), its QA spec and templates (replaced when a state
+    directory of an older version still has templates without per-robot store keys)."""
     from keystone_api.robots.templates import find_template, install_defaults
 
-    robot_type = ensure_demo_robot_type(session, settings)
+    robot_type = ensure_demo_robot_type(session)
     if not robot_type.qa_spec:
         robot_type.qa_spec = DEMO_QA_SPEC
-    endpoint = json.dumps(settings.s3_robot_endpoint_url or settings.s3_endpoint_url)
-    if endpoint not in find_template(session, robot_type.id, "transfer.yaml").content:
-        install_defaults(session, settings, robot_type.id, overwrite=True)
+    if (
+        "{{ storage.access_key }}"
+        not in find_template(session, robot_type.id, "transfer.yaml").content
+    ):
+        install_defaults(session, robot_type.id, overwrite=True)
     session.flush()
     return robot_type.id, robot_type.name
 

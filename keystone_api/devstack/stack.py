@@ -51,7 +51,7 @@ class DevStack:
         migrate.upgrade(cfg.database_url)
         migrate.upgrade(cfg.cloud_database_url)
         release_qa_claims(cfg.database_url)
-        robot_type_id, robot_type = self._seed_database(edge_s3)
+        robot_type_id, robot_type = self._seed_database()
         self._ensure_cloud_bucket(cloud_s3)
         edge_env = services.edge_env(cfg, secret, edge_s3, cloud_s3)
         apis = services.apis(cfg, self.logs, edge_env, services.cloud_env(cfg, secret, cloud_s3))
@@ -109,25 +109,16 @@ class DevStack:
         edge = cfg.s3_endpoint or servers["s3-edge"].endpoint_url
         return edge, servers["s3-cloud"].endpoint_url
 
-    def _seed_database(self, edge_s3: str) -> tuple[str, str]:
-        from pydantic import SecretStr
+    def _seed_database(self) -> tuple[str, str]:
         from sqlalchemy.orm import Session
 
         from keystone_api.db.engine import make_engine
         from keystone_api.devstack.seed import seed_robot_type
-        from keystone_api.settings import Settings
 
-        cfg = self.config
-        settings = Settings(
-            database_url=cfg.database_url,
-            s3_endpoint_url=edge_s3,
-            s3_access_key=cfg.s3_access_key,
-            s3_secret_key=SecretStr(cfg.s3_secret_key),
-        )
-        engine = make_engine(cfg.database_url)
+        engine = make_engine(self.config.database_url)
         try:
             with Session(engine) as session, session.begin():
-                return seed_robot_type(session, settings)
+                return seed_robot_type(session)
         finally:
             engine.dispose()
 
@@ -137,6 +128,11 @@ class DevStack:
         cfg = self.config
         client = make_s3_client(cloud_s3, cfg.s3_access_key, cfg.s3_secret_key)
         ensure_bucket(client, CLOUD_BUCKET)
+        # Encrypted at rest by the store whatever a writer asks for (the sender asks too).
+        rule = {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+        client.put_bucket_encryption(
+            Bucket=CLOUD_BUCKET, ServerSideEncryptionConfiguration={"Rules": [rule]}
+        )
 
     def _seed_fleet(self, robot_type: str) -> None:
         """The fleet's robots registered (as Axon robots register) and paired at their

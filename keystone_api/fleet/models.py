@@ -61,6 +61,10 @@ class Robot(Timestamps, Archivable, Base):
     maintenance: Mapped[bool] = mapped_column(Boolean, default=False)
     # Bumped to revoke every device token issued before (admin token rotation).
     token_version: Mapped[int] = mapped_column(Integer, default=1)
+    # The enrollment secret it registered with (NULL: created by an admin), and the access
+    # key id of its own object-store identity (NULL: none issued, or revoked).
+    enrolled_with: Mapped[str | None] = fk("enrollment_secrets.id", default=None, index=True)
+    store_access_key: Mapped[str | None] = mapped_column(String(128), default=None)
     last_seen_at: Mapped[datetime | None] = mapped_column(default=None)
     recorder_state: Mapped[str | None] = mapped_column(String(32), default=None)
     recorder_connected: Mapped[bool] = mapped_column(Boolean, default=False)

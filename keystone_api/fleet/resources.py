@@ -103,6 +103,15 @@ def _robot_deletable(session: Session, robot: Robot) -> None:
         set_pairing(session, ws, None, ws.data_collector_id, "system")
 
 
+def _robot_removed(session: Session, robot: Robot) -> None:
+    """An archived or deleted robot's store key stops working at once (its device token
+    and transfer URL are refused for an archived robot already)."""
+    from keystone_api.robots.store_keys import revoke_robot_key
+    from keystone_api.settings import get_settings
+
+    revoke_robot_key(get_settings(), robot)
+
+
 robots = Resource(
     model=Robot,
     path="robots",
@@ -115,6 +124,7 @@ robots = Resource(
     scope=scope_by_factory_column(Robot.factory_id),
     build=_build_robot,
     check_deletable=_robot_deletable,
+    on_remove=_robot_removed,
     order_by=Robot.device_id,
     tag="fleet",
     extra_routes=[robot_routes],

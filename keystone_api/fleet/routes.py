@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -23,12 +23,15 @@ from keystone_api.fleet.devices import rotate_token
 from keystone_api.fleet.heartbeats import HEARTBEATS
 from keystone_api.fleet.models import Robot, Workstation, WorkstationPairing
 from keystone_api.fleet.workstations import end_break, logout, set_pairing, start_break
+from keystone_api.robots.registration import registration_answer_of
+from keystone_api.robots.schemas import RegisterOut
 
 
-class RotatedTokenOut(BaseModel):
-    robot_id: str
-    device_id: str
-    token: str
+class RotatedTokenOut(RegisterOut):
+    """The robot's new registration answer: put it in the robot's device.json and run
+    `axon-config refresh`. Its old device token, transfer URL and store key stop working."""
+
+    token: str = Field(description="The new device token (also ws_client_auth_token)")
 
 
 def _robot(session: Any, principal: Principal, robot_id: str) -> Robot:
@@ -67,18 +70,17 @@ def robot_routes(router: APIRouter) -> None:
     @router.post(
         "/{item_id}/rotate-token",
         response_model=RotatedTokenOut,
-        summary="Revoke the robot's device tokens and issue a new one (admin)",
+        summary="Revoke the robot's device token, transfer URL and store key; issue new ones "
+        "(admin)",
     )
     def rotate(
         item_id: str, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
     ) -> Any:
         principal.require(Role.admin)
         robot = _robot(session, principal, item_id)
-        return RotatedTokenOut(
-            robot_id=robot.id,
-            device_id=robot.device_id,
-            token=rotate_token(session, settings, robot),
-        )
+        token = rotate_token(session, settings, robot)
+        answer = registration_answer_of(session, settings, robot)
+        return RotatedTokenOut(**answer.model_dump(), token=token)
 
 
 def _workstation(

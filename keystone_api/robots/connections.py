@@ -64,6 +64,9 @@ class Link:
     kind: Literal["recorder", "transfer"]
     robot: RobotRef
     ws: WebSocket
+    # False only for a dev-mode recorder that showed no token: it never displaces a socket
+    # that did authenticate.
+    authenticated: bool = True
     connected_at: float = field(default_factory=time.time)
     send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     pending: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
@@ -71,6 +74,7 @@ class Link:
     # What this socket last wrote to the database, so that repeats are not written again.
     persisted: Any = None
     rejected: int = 0  # frames refused (malformed, oversized, unknown, not this device's)
+    over_rate: int = 0  # of which refused for coming faster than the frame rate
     closed: bool = False
     backlog: asyncio.Queue[Job | None] = field(
         default_factory=lambda: asyncio.Queue(maxsize=MAX_BACKLOG)
@@ -80,6 +84,10 @@ class Link:
     @property
     def device_id(self) -> str:
         return self.robot.device_id
+
+    @property
+    def throttle_key(self) -> str:
+        return f"{self.kind}:{self.device_id}:{id(self)}"
 
     async def send(self, message: dict[str, Any]) -> bool:
         """Send one JSON frame; False when the socket is gone (the caller decides)."""

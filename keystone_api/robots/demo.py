@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from keystone_api.fleet.models import RobotType
 from keystone_api.robots.templates import install_defaults
-from keystone_api.settings import Settings
 
 DEMO_ROBOT_TYPE = "Axon Demo"
 _JOINTS = "sensor_msgs/msg/JointState"
@@ -35,7 +34,7 @@ DEMO_QA_SPEC: dict[str, Any] = {
 }
 
 
-def ensure_demo_robot_type(session: Session, settings: Settings) -> RobotType:
+def ensure_demo_robot_type(session: Session) -> RobotType:
     """The demo robot type, created if missing, with the shipped templates installed
     (templates an admin has changed are kept)."""
     robot_type = session.execute(
@@ -53,5 +52,5 @@ def ensure_demo_robot_type(session: Session, settings: Settings) -> RobotType:
         )
         session.add(robot_type)
         session.flush()
-    install_defaults(session, settings, robot_type.id)
+    install_defaults(session, robot_type.id)
     return robot_type

@@ -11,19 +11,20 @@ from sqlalchemy.orm import Session
 
 from keystone_api.accounts.tokens import decode
 from keystone_api.db.base import utcnow
-from keystone_api.errors import NotFound, Unauthorized
+from keystone_api.errors import DomainError, NotFound, Unauthorized
 from keystone_api.fleet.models import Robot
 from keystone_api.robots.connections import RobotRef
+from keystone_api.robots.endpoints import transfer_key_matches
 from keystone_api.settings import Settings
 
 # How much of the daemon's `uploads` list is kept in robots.transfer_status.
 MAX_STATUS_UPLOADS = 50
 
 
-def _live_robot(session: Session, device_id: str) -> Robot:
+def _live_robot(session: Session, device_id: str, refusal: DomainError) -> Robot:
     robot = session.execute(select(Robot).where(Robot.device_id == device_id)).scalar_one_or_none()
     if robot is None or robot.archived_at is not None:
-        raise NotFound(f"device '{device_id}' not found")
+        raise refusal
     return robot
 
 
@@ -31,29 +32,39 @@ def _ref(robot: Robot) -> RobotRef:
     return RobotRef(robot.id, robot.device_id, robot.factory_id)
 
 
-def transfer_device(session: Session, device_id: str) -> RobotRef:
-    """The transfer daemon sends no credentials (axon-protocol.md section 4)."""
-    return _ref(_live_robot(session, device_id))
+def transfer_device(session: Session, settings: Settings, device_id: str, key: str) -> RobotRef:
+    """The transfer daemon sends no header: its URL's key segment is its credential
+    (endpoints.transfer_key), current only for the robot's current token version. An
+    unknown device is refused like a wrong key: anonymous callers learn nothing."""
+    refusal = Unauthorized(f"this transfer URL is not device '{device_id}''s (or was rotated)")
+    robot = _live_robot(session, device_id, refusal)
+    if not transfer_key_matches(settings, robot.id, robot.token_version, key):
+        raise refusal
+    return _ref(robot)
 
 
 def recorder_device(
     session: Session, settings: Settings, device_id: str, authorization: str | None
-) -> RobotRef:
-    """The recorder's Bearer must be this device's current token; optional in dev mode."""
-    robot = _live_robot(session, device_id)
+) -> tuple[RobotRef, bool]:
+    """The recorder's Bearer must be this device's current token: (robot, authenticated).
+    Only in dev mode may a recorder connect without one (never to displace one that did)."""
     if not authorization:
         if settings.dev_mode:
-            return _ref(robot)
+            return _ref(
+                _live_robot(session, device_id, NotFound(f"device '{device_id}' not found"))
+            ), False
         raise Unauthorized("missing bearer token (the device token from registration)")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Authorization must be 'Bearer <device token>'")
     claims = decode(settings, token.strip())
+    refusal = Unauthorized(f"this token is not device '{device_id}''s")
+    robot = _live_robot(session, device_id, refusal)
     if claims.kind != "device" or claims.sub != robot.id:
-        raise Unauthorized(f"this token is not device '{device_id}''s")
+        raise refusal
     if claims.token_version != robot.token_version:
         raise Unauthorized("device token revoked (rotated)")
-    return _ref(robot)
+    return _ref(robot), True
 
 
 def set_connected(session: Session, robot_id: str, kind: str, connected: bool) -> None:
@@ -101,7 +112,3 @@ def record_transfer_status(session: Session, robot_id: str, status: dict[str, An
         .where(Robot.id == robot_id)
         .values(transfer_status=kept, transfer_status_at=now, last_seen_at=now)
     )
-
-
-def last_known(session: Session, device_id: str) -> Robot:
-    return _live_robot(session, device_id)

@@ -18,7 +18,7 @@ from keystone_api.robots.connections import Hub, Link, RecorderState, db_call
 from keystone_api.robots.device_state import record_recorder_state, recorder_device
 from keystone_api.robots.endpoints import RECORDER_PATH
 from keystone_api.robots.errors import RecorderRefused, RecorderTimeout
-from keystone_api.robots.sockets import SERVER_RESTART, accept, close_link, deny, read_loop
+from keystone_api.robots.sockets import SERVER_RESTART, accept, admit, close_link, read_loop
 from keystone_api.settings import get_settings
 
 log = logging.getLogger("keystone.robots.recorder")
@@ -33,12 +33,13 @@ async def recorder_socket(websocket: WebSocket, device_id: str) -> None:
 
     hub = hub_of(websocket.app)
     auth = websocket.headers.get("authorization")
-    try:
-        robot = await db_call(recorder_device, get_settings(), device_id, auth)
-    except DomainError as exc:
-        await deny(websocket, exc)
+    admitted = await admit(
+        websocket, lambda: db_call(recorder_device, get_settings(), device_id, auth)
+    )
+    if admitted is None:
         return
-    link = Link("recorder", robot, websocket)
+    robot, authenticated = admitted
+    link = Link("recorder", robot, websocket, authenticated=authenticated)
     if not await accept(hub, link):
         return
     hub.spawn(sync_state(hub, link))

@@ -1,14 +1,14 @@
-"""Registration and config templates: the routes `axon-config register` calls (no auth, as
-the protocol requires) and the admins' management of the templates."""
+"""Registration and config templates: the routes `axon-config register` calls (with the
+factory's enrollment secret as HTTP Basic, which the unmodified client sends from its URL)
+and the admins' management of the templates."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
-from fastapi.security import HTTPAuthorizationCredentials
+from fastapi import APIRouter, Header, Query, Request, Response
 
-from keystone_api.accounts.principal import AdminPrincipal, StaffPrincipal, bearer
+from keystone_api.accounts.principal import AdminPrincipal, StaffPrincipal
 from keystone_api.deps import SessionDep, SettingsDep
 from keystone_api.robots import templates
 from keystone_api.robots.registration import register_device
@@ -20,38 +20,65 @@ from keystone_api.robots.schemas import (
     TemplateOut,
     TemplateSummary,
 )
+from keystone_api.robots.throttle import throttle_of
 
 router = APIRouter(prefix="/api/v1", tags=["robots"])
-Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+# Raw, not HTTPBearer: a robot enrolls with HTTP Basic (axon-config) and returns with Bearer.
+Authorization = Annotated[str | None, Header(include_in_schema=False)]
 
 
 @router.post(
     "/devices/register",
     response_model=RegisterOut,
     status_code=201,
-    summary="A robot registers (axon-config register): its device id, endpoints and token",
+    summary="A robot registers (axon-config register): its device id, endpoints, token, "
+    "and its own object-store key",
     description=(
-        "No auth. 201 is the only success. Unknown factory or robot type: 404 naming it. "
-        "Repeating it without credentials registers another device; with the robot's "
-        "current device token as Bearer it returns that robot's identity again."
+        "Needs the factory's enrollment secret as HTTP Basic (`axon-config register "
+        "--keystone-url http://enroll:SECRET@edge:8080`): without it, or with one that is "
+        "revoked, expired, used (one-time) or another factory's, 401 `enrollment_required`. "
+        "201 is the only success. Unknown robot type: 404 naming it. With the robot's current "
+        "device token as Bearer instead, it returns that robot's identity again (and a new "
+        "store key; the old one stops working)."
     ),
 )
 def register(
-    body: RegisterIn, session: SessionDep, settings: SettingsDep, credentials: Bearer
+    request: Request,
+    body: RegisterIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    authorization: Authorization = None,
 ) -> RegisterOut:
-    token = credentials.credentials if credentials is not None else None
-    return register_device(session, settings, body, token)
+    with throttle_of(request.app).door(_address(request)):
+        return register_device(session, settings, body, authorization)
 
 
 @router.get(
     "/robot_types/{robot_type_id}/configs/{filename}",
     response_class=Response,
-    summary="A config template, raw (no auth; the robot fills its placeholders)",
+    summary="A config template, raw (the robot fills its placeholders); no secret inside",
+    description=(
+        "For enrolling robots (the enrollment secret as HTTP Basic, as axon-config sends it; "
+        "a one-time secret for an hour after its use), robots (device token) and staff."
+    ),
     responses={200: {"content": {"text/yaml": {}}}, 404: {"description": "no such template"}},
 )
-def get_config(robot_type_id: str, filename: str, session: SessionDep) -> Response:
+def get_config(
+    request: Request,
+    robot_type_id: str,
+    filename: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    authorization: Authorization = None,
+) -> Response:
+    with throttle_of(request.app).door(_address(request)):
+        templates.check_reader(session, settings, authorization)
     row = templates.find_template(session, robot_type_id, filename)
     return Response(row.content, media_type="text/yaml; charset=utf-8")
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 def _summaries(rows: dict[str, Any]) -> list[TemplateSummary]:
@@ -117,15 +144,12 @@ def delete_template(
 @router.post(
     "/robot_types/{robot_type_id}/config_templates/defaults",
     response_model=list[TemplateSummary],
-    summary="Install the shipped templates, filled with this server's object store settings",
+    summary="Install the shipped templates (robot type name and topics filled in)",
 )
 def install_defaults(
     robot_type_id: str,
     session: SessionDep,
-    settings: SettingsDep,
     _: AdminPrincipal,
     overwrite: bool = Query(False, description="Replace templates that already exist"),
 ) -> Any:
-    return _summaries(
-        templates.install_defaults(session, settings, robot_type_id, overwrite=overwrite)
-    )
+    return _summaries(templates.install_defaults(session, robot_type_id, overwrite=overwrite))

@@ -27,6 +27,15 @@ class Endpoints(BaseModel):
     transfer_ws_url: str
 
 
+class StorageOut(BaseModel):
+    endpoint_url: str
+    bucket: str
+    region: str
+    prefix: str = Field(examples=["0193f0c2-.../AB-F0001-T0003-000001/"])
+    access_key: str
+    secret_key: str = Field(description="Shown in this answer only; never stored by Keystone")
+
+
 class RegisterOut(BaseModel):
     """Every value is a string (Axon's client flattens them into template placeholders)."""
 
@@ -38,6 +47,10 @@ class RegisterOut(BaseModel):
     robot_id: str
     endpoints: Endpoints
     ws_client_auth_token: str = Field(description="Device token: Bearer on the recorder socket")
+    storage: StorageOut = Field(
+        description="The robot's own object-store key (transfer.yaml's {{ storage.* }}): it "
+        "may only write under `prefix` of `bucket`"
+    )
 
 
 class TemplateIn(In):

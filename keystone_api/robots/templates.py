@@ -6,7 +6,8 @@ Two kinds of placeholder, so neither can be mistaken for the other:
   (device id, URLs, token); an unknown name fails the robot's install, so templates are
   checked against the names the client knows before they are stored;
 - `${name}` in the shipped defaults is filled here, once, when the defaults are installed
-  for a robot type (object store endpoint, bucket pattern, credentials, topics).
+  for a robot type (its name and topics). No template holds a secret: each robot's own
+  store key comes in its registration answer (`{{ storage.access_key }}`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,13 @@ CLIENT_PLACEHOLDERS = frozenset(
         "registered_at",
         "robot_model",
         "config_dir",
+        # The robot's own object-store key, from the registration answer's `storage`.
+        "storage.endpoint_url",
+        "storage.bucket",
+        "storage.region",
+        "storage.prefix",
+        "storage.access_key",
+        "storage.secret_key",
     }
 )
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
@@ -77,6 +85,27 @@ def check_template(content: str) -> None:
         yaml.safe_load(sample)
     except yaml.YAMLError as exc:
         raise Invalid(f"content: not valid YAML once filled ({exc})".splitlines()[0]) from None
+
+
+def check_reader(session: Session, settings: Settings, authorization: str | None) -> None:
+    """Who may read the raw templates: an enrolling robot (its HTTP Basic enrollment
+    secret), a robot (its device token) or staff. They hold no secret, but they say where
+    the store is and what a robot type records: not for anyone on the network."""
+    from keystone_api.accounts.models import Role
+    from keystone_api.accounts.principal import resolve
+    from keystone_api.accounts.tokens import decode
+    from keystone_api.enrollment.service import EnrollmentRequired, admits_templates
+
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        principal = resolve(decode(settings, token.strip()), session)
+        principal.require(Role.admin, Role.operator, Role.robot)
+        return
+    if not admits_templates(session, authorization):
+        raise EnrollmentRequired(
+            "config templates need the factory's enrollment secret as HTTP Basic (as "
+            "axon-config sends it from --keystone-url http://enroll:SECRET@HOST:PORT)"
+        )
 
 
 def _robot_type(session: Session, robot_type_id: str) -> RobotType:
@@ -138,8 +167,7 @@ def delete_template(session: Session, robot_type_id: str, filename: str) -> None
     session.flush()
 
 
-def _server_values(settings: Settings, robot_type: RobotType) -> dict[str, str]:
-    secret = settings.s3_robot_secret_key or settings.s3_secret_key
+def _server_values(robot_type: RobotType) -> dict[str, str]:
     subscriptions = [
         {
             "name": t["name"],
@@ -153,12 +181,6 @@ def _server_values(settings: Settings, robot_type: RobotType) -> dict[str, str]:
     ]
     values: dict[str, Any] = {
         "robot_type_name": robot_type.name,
-        "s3_endpoint_url": settings.s3_robot_endpoint_url or settings.s3_endpoint_url,
-        # The bucket is per factory: the robot fills its own factory id.
-        "bucket": settings.s3_bucket_template.format(factory_id="{{ factory_id }}"),
-        "s3_region": settings.s3_region,
-        "s3_access_key": settings.s3_robot_access_key or settings.s3_access_key,
-        "s3_secret_key": secret.get_secret_value(),
         "subscriptions": subscriptions,
     }
     # JSON scalars and lists are valid YAML flow values, and quote whatever needs quoting.
@@ -167,14 +189,14 @@ def _server_values(settings: Settings, robot_type: RobotType) -> dict[str, str]:
     return values
 
 
-def default_template(settings: Settings, robot_type: RobotType, filename: str) -> str:
+def default_template(robot_type: RobotType, filename: str) -> str:
     _check_name(filename)
     shipped = resources.files("keystone_api.robots.default_templates").joinpath(filename)
-    return Template(shipped.read_text()).substitute(_server_values(settings, robot_type))
+    return Template(shipped.read_text()).substitute(_server_values(robot_type))
 
 
 def install_defaults(
-    session: Session, settings: Settings, robot_type_id: str, *, overwrite: bool = False
+    session: Session, robot_type_id: str, *, overwrite: bool = False
 ) -> dict[str, RobotTypeConfig | None]:
     """Store the shipped templates for a robot type (keeping custom ones unless told)."""
     robot_type = _robot_type(session, robot_type_id)
@@ -182,6 +204,6 @@ def install_defaults(
     for filename in TEMPLATE_NAMES:
         if current[filename] is None or overwrite:
             upsert_template(
-                session, robot_type_id, filename, default_template(settings, robot_type, filename)
+                session, robot_type_id, filename, default_template(robot_type, filename)
             )
     return list_templates(session, robot_type_id)

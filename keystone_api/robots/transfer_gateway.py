@@ -14,12 +14,12 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 
 from keystone_api.db.base import utcnow
-from keystone_api.errors import DomainError
+from keystone_api.errors import Unauthorized
 from keystone_api.robots import uploads
 from keystone_api.robots.connections import Hub, Link, db_call
 from keystone_api.robots.device_state import record_transfer_status, transfer_device
-from keystone_api.robots.endpoints import TRANSFER_PATH
-from keystone_api.robots.sockets import accept, close_link, deny, read_loop
+from keystone_api.robots.endpoints import TRANSFER_KEYED_PATH, TRANSFER_PATH
+from keystone_api.robots.sockets import accept, admit, close_link, read_loop
 from keystone_api.settings import get_settings
 
 log = logging.getLogger("keystone.robots.transfer")
@@ -44,14 +44,25 @@ STATUS_FIELDS = [
 
 
 @router.websocket(TRANSFER_PATH + "/{device_id}")
-async def transfer_socket(websocket: WebSocket, device_id: str) -> None:
+async def unkeyed_transfer_socket(websocket: WebSocket, device_id: str) -> None:
+    """The bare `/transfer/{device_id}` of older registrations: refused, saying why."""
+
+    async def refuse() -> None:
+        raise Unauthorized(
+            "the transfer URL needs the device's key (/transfer/k/KEY/DEVICE_ID): take "
+            "transfer_ws_url from a new registration or a token rotation"
+        )
+
+    await admit(websocket, refuse)
+
+
+@router.websocket(TRANSFER_KEYED_PATH + "/{key}/{device_id}")
+async def transfer_socket(websocket: WebSocket, key: str, device_id: str) -> None:
     from keystone_api.robots.router import hub_of
 
     hub = hub_of(websocket.app)
-    try:
-        robot = await db_call(transfer_device, device_id)
-    except DomainError as exc:
-        await deny(websocket, exc)
+    robot = await admit(websocket, lambda: db_call(transfer_device, get_settings(), device_id, key))
+    if robot is None:
         return
     link = Link("transfer", robot, websocket)
     if not await accept(hub, link):

@@ -162,7 +162,7 @@ async def register(
     if not isinstance(body, dict):
         raise RegistrationError(resp.status_code, "register response is not a JSON object")
     context = template_context(body, base, factory, robot_type, str(config_dir or ""))
-    rendered = await download_templates(http, base, context)
+    rendered = await download_templates(http, base, context, bearer)
     registration = Registration(body, context, rendered)
     if config_dir is not None:
         save(registration, config_dir)
@@ -182,12 +182,17 @@ async def refresh(http: httpx.AsyncClient, keystone_url: str, config_dir: Path) 
 
 
 async def download_templates(
-    http: httpx.AsyncClient, base: str, context: dict[str, str]
+    http: httpx.AsyncClient, base: str, context: dict[str, str], bearer: str | None = None
 ) -> dict[str, str] | None:
+    """With the userinfo of `base` as HTTP Basic (as libcurl sends it for axon-config), or
+    the robot's device token when it registered with one."""
+    headers = {"User-Agent": USER_AGENT}
+    if bearer:
+        headers["Authorization"] = f"Bearer {bearer}"
     raw: dict[str, str] = {}
     for name in TEMPLATES:
         url = f"{base}/api/v1/robot_types/{context['robot_type_id']}/configs/{name}"
-        resp = await http.get(url, headers={"User-Agent": USER_AGENT}, timeout=10)
+        resp = await http.get(url, headers=headers, timeout=10)
         if resp.status_code == 404:
             log.warning("config template not found (HTTP 404): %s; skipped both", url)
             return None

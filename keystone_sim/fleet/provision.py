@@ -55,6 +55,13 @@ class AdminApi:
         return None
 
 
+def enrollment_url(api: AdminApi, factory_id: str, fleet: str, ttl_s: int = 24 * 3600) -> str:
+    """A fresh enrollment secret for the fleet's robots, as the URL `axon-config register`
+    takes (`http://enroll:SECRET@edge:8080`): robots enroll as real ones do."""
+    body = {"factory_id": factory_id, "label": f"simulated fleet '{fleet}'", "ttl_s": ttl_s}
+    return str(api.call("POST", "/api/v1/enrollment-secrets", body)["enroll_url"])
+
+
 def workstation_name(fleet: str, index: int) -> str:
     return f"{fleet}-ws-{index:02d}"
 

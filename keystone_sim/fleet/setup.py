@@ -19,6 +19,7 @@ from keystone_sim.fleet.provision import (
     ProvisionError,
     StationAccount,
     WorkSource,
+    enrollment_url,
     ensure_station,
     find_work_source,
     pair_robot,
@@ -48,12 +49,14 @@ async def provision(
     if factory is None:
         raise ProvisionError(f"factory '{target.factory}' not found on {target.api_url}")
     _forget_other_edge(work_dir, target)
+    enroll_url = await asyncio.to_thread(enrollment_url, api, factory["id"], fleet)
     stations = []
     for index in range(1, robots + 1):
         account = await asyncio.to_thread(
             ensure_station, api, factory["id"], fleet, index, target.collector_password
         )
-        robot = await _register(api, http, target, work_dir / f"robot-{index:02d}", spec)
+        work = work_dir / f"robot-{index:02d}"
+        robot = await _register(api, http, target, enroll_url, work, spec)
         assert robot.registration is not None
         robot_id = str(robot.registration.response["robot_id"])
         name = f"{fleet} robot {index:02d}"
@@ -81,7 +84,12 @@ def _forget_other_edge(work_dir: Path, target: Target) -> None:
 
 
 async def _register(
-    api: AdminApi, http: httpx.AsyncClient, target: Target, work: Path, spec: RecordingSpec
+    api: AdminApi,
+    http: httpx.AsyncClient,
+    target: Target,
+    enroll_url: str,
+    work: Path,
+    spec: RecordingSpec,
 ) -> AxonRobot:
     device_file = work / "config" / "device.json"
     if device_file.exists():
@@ -90,7 +98,7 @@ async def _register(
         if not known:  # the edge lost it (a wiped database): register again
             shutil.rmtree(work)
     robot = AxonRobot(
-        target.api_url,
+        enroll_url,
         target.factory,
         target.robot_type,
         work,

@@ -50,6 +50,7 @@ EXPECTED_TABLES = {
     "robot_type_configs",
     "task_uploads",
     "operator_events",
+    "enrollment_secrets",
 }
 
 

@@ -41,7 +41,7 @@ def demo_edge(edge_app: str) -> DemoEdge:
     from keystone_sim.fleet.provision import AdminApi
 
     with get_sessionmaker().begin() as session:
-        robot_type_id, robot_type = seed_robot_type(session, get_settings())
+        robot_type_id, robot_type = seed_robot_type(session)
     token = mint(get_settings(), TokenClaims("tool", "devstack-test", "admin"), ttl_s=3600)
     api = AdminApi(edge_app, token)
     try:

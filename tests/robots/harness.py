@@ -52,6 +52,8 @@ class Site:
     tmp: Path
     factory: str = ""
     robot_type: str = ""
+    # The factory's enrollment URL (`http://enroll:SECRET@host:port`), as a robot is given.
+    enroll_url: str = ""
     robots: list[AxonRobot] = field(default_factory=list)
 
     @property
@@ -67,7 +69,7 @@ class Site:
 
     def robot(self, faults: Faults | None = None, **kw: Any) -> AxonRobot:
         robot = AxonRobot(
-            self.gateway.base,
+            self.enroll_url,
             self.factory,
             self.robot_type,
             self.tmp / f"robot-{next(_n)}",
@@ -196,6 +198,10 @@ async def build_site(gateway: Gateway, http: httpx.AsyncClient, tmp: Path) -> Si
     site.robot_type = (await site.call("GET", f"/api/v1/robot-types/{w.robot_type_id}"))["name"]
     path = f"/api/v1/robot_types/{w.robot_type_id}/config_templates/defaults"
     await site.call("POST", path)
+    body = {"factory_id": w.factory_id, "label": "test robots"}
+    site.enroll_url = (
+        await site.call("POST", "/api/v1/enrollment-secrets", expect=201, json=body)
+    )["enroll_url"]
     return site
 
 

@@ -24,7 +24,7 @@ async def test_bad_frames_are_refused_without_closing_anything(site: Site) -> No
     await site.act(b, "config", b_token, task_id=b_task["id"])
 
     # Robot A: raw sockets, sending whatever it likes.
-    a = await register(site.http, site.gateway.base, site.factory, site.robot_type)
+    a = await register(site.http, site.enroll_url, site.factory, site.robot_type)
     headers = {"Authorization": f"Bearer {a.token}"}
     rec_url = a.response["endpoints"]["recorder_rpc_url"]
     xfer_url = a.response["endpoints"]["transfer_ws_url"] + "/" + a.device_id
