@@ -67,6 +67,11 @@ def inspection_page() -> Response:
     return _page("inspection.html")
 
 
+@router.get("/dashboard/robots")
+def robots_page() -> Response:
+    return _page("robots.html")
+
+
 @router.get("/dashboard/episodes/{episode_id}")
 def episode_page(episode_id: str) -> Response:
     return _page("episode.html")
