@@ -18,6 +18,8 @@ from keystone_pipelines.validator.checks.images import FrameSample, image_check
 from keystone_pipelines.validator.checks.integrity import IntegrityInputs, integrity_check
 from keystone_pipelines.validator.checks.sample import FrameSampler, image_channels
 from keystone_pipelines.validator.checks.structure import structure_check
+from keystone_pipelines.validator.checks.unassessed import apply_budget
+from keystone_pipelines.validator.reader.budget import MAX_INFLATION, DecompressionBudget
 from keystone_pipelines.validator.reader.chunks import DEFAULT_MAX_CHUNK
 from keystone_pipelines.validator.reader.indexes import read_message_indexes
 from keystone_pipelines.validator.reader.model import FileInfo, MessageMap
@@ -48,6 +50,7 @@ def validate(
     s3_client: Any = None,
     max_chunk_bytes: int = DEFAULT_MAX_CHUNK,
     thumbnails: int = 0,
+    max_inflation: float = MAX_INFLATION,
 ) -> ValidationResult:
     """Validate one recording: a local path, an s3://bucket/key URL or an open Source.
 
@@ -60,6 +63,8 @@ def validate(
         compare with.
     thumbnails: keep that many small decoded frames per camera topic, spread over the
         recording, in `result.frames` (the inspector's contact sheet); 0 keeps none.
+    max_inflation: the chunks of one validation decompress to at most this many times
+        the file's size (at least 64 MiB); checks that needed more answer "not assessed".
     Raises SourceError when the object cannot be opened or read (missing, I/O or network
     failure: worth a retry); any content, however broken, yields a result.
     """
@@ -72,8 +77,17 @@ def validate(
     own = not isinstance(target, Source)
     src = open_source(target, s3_client) if not isinstance(target, Source) else target
     try:
+        budget = DecompressionBudget(src.size, max_inflation)
         return _run(
-            src, spec, expected_sha256, stored_sha256, doc, integrity, max_chunk_bytes, thumbnails
+            src,
+            spec,
+            expected_sha256,
+            stored_sha256,
+            doc,
+            integrity,
+            max_chunk_bytes,
+            thumbnails,
+            budget,
         )
     finally:
         if own:
@@ -129,7 +143,8 @@ def _run(
     sidecar: Any,
     integrity: Integrity,
     max_chunk: int,
-    thumbnails: int = 0,
+    thumbnails: int,
+    budget: DecompressionBudget,
 ) -> ValidationResult:
     started = time.perf_counter()
     tiers: list[str] = []
@@ -156,13 +171,15 @@ def _run(
         )
         if mm is None and info.readable:
             mark = src.bytes_read
-            stream = stream_pass(src, info, hash_file=run4, collect=True, max_chunk=max_chunk)
+            stream = stream_pass(
+                src, info, hash_file=run4, collect=True, max_chunk=max_chunk, budget=budget
+            )
             mm = stream.messages
             tiers += ["linear_scan", "integrity"] if run4 else ["linear_scan"]
             by_tier["linear_scan"] = src.bytes_read - mark
         sampler = None
         if mm is not None and spec.image_sample > 0 and image_channels(info, spec):
-            sampler = FrameSampler(info, mm, spec, max_chunk, thumbnails)
+            sampler = FrameSampler(info, mm, spec, max_chunk, thumbnails, budget)
         if run4 and stream is None:
             # Tier 3 rides on tier 4's stream: the sampled chunks are decoded as they pass.
             stream = stream_pass(
@@ -173,6 +190,7 @@ def _run(
                 max_chunk=max_chunk,
                 on_records=sampler.on_records if sampler else None,
                 wanted=frozenset(sampler.wanted) if sampler else frozenset(),
+                budget=budget,
             )
             tiers.append("integrity")
             by_tier["integrity"] = src.size
@@ -186,8 +204,10 @@ def _run(
         raise  # the store or disk failed mid-read: not a verdict on the file, retry later
     except Exception as exc:  # noqa: BLE001 - a bug must cost one file a verdict, not the batch
         info.add("error", "INTERNAL_ERROR", f"validator error: {type(exc).__name__}: {exc}")
+    if budget.exceeded:
+        info.add("warning", "DECOMPRESSION_BUDGET", budget.reason())
     result = _verdict(
-        src, spec, info, mm, stream, sample, tiers, by_tier, expected, stored, sidecar
+        src, spec, info, mm, stream, sample, tiers, by_tier, expected, stored, sidecar, budget
     )
     result.bytes_read = src.bytes_read - start_bytes
     result.elapsed_s = time.perf_counter() - started
@@ -207,6 +227,7 @@ def _verdict(
     expected: str | None,
     stored: str | None,
     sidecar: Any,
+    budget: DecompressionBudget,
 ) -> ValidationResult:
     stats = topic_stats(info, mm)
     readable = info.readable and mm is not None
@@ -230,6 +251,7 @@ def _verdict(
         image_check(spec, sample, readable),
         integrity_check(inputs, stream),
     ]
+    checks = apply_budget(checks, budget, mm, stream, sample)
     score = overall_score(checks, spec.weights, spec.critical_checks)
     return ValidationResult(
         path=src.name,

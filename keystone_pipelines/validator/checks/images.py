@@ -17,6 +17,7 @@ class FrameSample:
     attempted: dict[str, int] = field(default_factory=dict)
     failures: list[tuple[str, int, str]] = field(default_factory=list)  # topic, log_time, why
     chunks_read: int = 0
+    chunks_refused: int = 0  # left closed: the decompression budget was spent
     bytes_read: int = 0
     # topic -> [{"log_time", "image" (small BGR array or None), "error"}], spread over the
     # recording: the inspector's contact sheet (only when thumbnails were asked for).
@@ -41,6 +42,8 @@ def image_check(spec: QaSpec, sample: FrameSample | None, readable: bool) -> Che
         ],
         "chunks_read": sample.chunks_read,
     }
+    if sample.chunks_refused:
+        data["chunks_refused"] = sample.chunks_refused
     if absent:
         return make_check(
             "image_integrity", False, 0.0, f"no frames to sample on {', '.join(absent)}", **data

@@ -20,6 +20,7 @@ from keystone_pipelines.validator.checks.codecs import (
 )
 from keystone_pipelines.validator.checks.images import FrameSample
 from keystone_pipelines.validator.cpu import metered
+from keystone_pipelines.validator.reader.budget import BudgetExceeded, DecompressionBudget
 from keystone_pipelines.validator.reader.chunks import DEFAULT_MAX_CHUNK, ChunkError, open_chunk
 from keystone_pipelines.validator.reader.model import FileInfo, MessageMap
 from keystone_pipelines.validator.records import REC_HEAD, Buf, FormatError, Op
@@ -61,8 +62,10 @@ class FrameSampler:
         spec: QaSpec,
         max_chunk: int = DEFAULT_MAX_CHUNK,
         thumbnails: int = 0,
+        budget: DecompressionBudget | None = None,
     ) -> None:
         self.info, self.mm, self.max_chunk = info, mm, max_chunk
+        self.budget = budget
         self.thumbnails = thumbnails
         self.keep: set[tuple[int, int]] = set()  # (record or chunk offset, offset within)
         self.channels = image_channels(info, spec)
@@ -153,9 +156,14 @@ class FrameSampler:
         try:
             if len(blob) < 9 or blob[0] != Op.CHUNK:
                 raise FormatError(f"no Chunk record at byte {offset}")
-            opened = open_chunk(memoryview(blob)[9:], offset, self.max_chunk)
+            opened = open_chunk(memoryview(blob)[9:], offset, self.max_chunk, self.budget)
             if opened.crc_ok is False:
                 self.info.add("error", "CHUNK_CRC", f"chunk at byte {offset}: CRC mismatch")
+        except BudgetExceeded:
+            # Not a defect of the frames: they were not looked at (the check says so).
+            with self._lock:
+                self.result.chunks_refused += 1
+            return
         except (ChunkError, FormatError) as exc:
             self.info.add("error", "CHUNK_UNREADABLE", str(exc))
             with self._lock:

@@ -1,12 +1,14 @@
-"""Opening chunks with bounded memory: a chunk may lie about its uncompressed size, and a
-zstd frame may lie about its content size, so output is capped before anything is
-allocated, and the CRC of what came out is checked."""
+"""Opening chunks with bounded memory and work: a chunk may lie about its uncompressed
+size, and a zstd frame may lie about its content size, so output is capped before anything
+is allocated, the validation's decompression budget (budget.py) is charged before each
+chunk is opened, and the CRC of what came out is checked."""
 
 from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
 
+from keystone_pipelines.validator.reader.budget import DecompressionBudget
 from keystone_pipelines.validator.records import (
     Buf,
     ChunkHead,
@@ -29,17 +31,28 @@ class OpenedChunk:
     crc_ok: bool | None  # None: the writer left the CRC at zero
 
 
-def decompress(compression: str, data: Buf, size: int, cap: int = DEFAULT_MAX_CHUNK) -> Buf:
-    """Exactly `size` bytes from `data`, or ChunkError. Never allocates more than
-    min(size, cap) + a small margin, whatever the compressed stream claims."""
+def decompress(
+    compression: str,
+    data: Buf,
+    size: int,
+    cap: int = DEFAULT_MAX_CHUNK,
+    budget: DecompressionBudget | None = None,
+    at: int = 0,
+) -> Buf:
+    """Exactly `size` bytes from `data`, or ChunkError (BudgetExceeded when the budget
+    cannot pay for `size`). Never allocates more than min(size, cap) + a small margin,
+    whatever the compressed stream claims."""
     if size > cap:
         raise ChunkError(f"declares {size} uncompressed bytes, above the {cap}-byte limit")
     if compression == "":
-        out: Buf = data
-    elif compression == "zstd":
-        out = _zstd(data, size)
-    elif compression == "lz4":
-        out = _lz4(data, size)
+        out: Buf = data  # stored: nothing to inflate, nothing charged
+    elif compression in ("zstd", "lz4"):
+        if budget is not None:
+            budget.take(size, at)
+        # A decompressor that fails part-way did the work: its reservation stays spent.
+        out = _zstd(data, size) if compression == "zstd" else _lz4(data, size)
+        if budget is not None:
+            budget.settle(size, len(out))  # at most size + 1: the decompressors stop there
     else:
         raise ChunkError(f"unknown compression {compression!r}")
     if len(out) != size:
@@ -79,13 +92,16 @@ def _lz4(data: Buf, size: int) -> bytes:
     return out
 
 
-def open_chunk(body: Buf, at: int, cap: int = DEFAULT_MAX_CHUNK) -> OpenedChunk:
-    """Parse a Chunk record body (after opcode and length), decompress and CRC-check it."""
+def open_chunk(
+    body: Buf, at: int, cap: int = DEFAULT_MAX_CHUNK, budget: DecompressionBudget | None = None
+) -> OpenedChunk:
+    """Parse a Chunk record body (after opcode and length), decompress and CRC-check it.
+    BudgetExceeded (before any decompression) when `budget` cannot pay for it."""
     c = Cursor(body, what=f"Chunk record at byte {at}")
     head = parse_chunk_head(c)
     raw = memoryview(body)[head.records_pos : head.records_pos + head.records_len]
     try:
-        records = decompress(head.compression, raw, head.uncompressed_size, cap)
+        records = decompress(head.compression, raw, head.uncompressed_size, cap, budget, at)
     except ChunkError as exc:
         raise ChunkError(f"chunk at byte {at}: {exc}") from exc
     crc_ok = None
@@ -94,6 +110,8 @@ def open_chunk(body: Buf, at: int, cap: int = DEFAULT_MAX_CHUNK) -> OpenedChunk:
     return OpenedChunk(head, records, crc_ok)
 
 
-def chunk_crc_only(body: Buf, at: int, cap: int = DEFAULT_MAX_CHUNK) -> bool | None:
+def chunk_crc_only(
+    body: Buf, at: int, cap: int = DEFAULT_MAX_CHUNK, budget: DecompressionBudget | None = None
+) -> bool | None:
     """Tier 4's work per chunk: decompress and compare the CRC; the records are dropped."""
-    return open_chunk(body, at, cap).crc_ok
+    return open_chunk(body, at, cap, budget).crc_ok

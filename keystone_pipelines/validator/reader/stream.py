@@ -18,6 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from keystone_pipelines.validator.cpu import metered
+from keystone_pipelines.validator.reader.budget import BudgetExceeded, DecompressionBudget
 from keystone_pipelines.validator.reader.chunks import DEFAULT_MAX_CHUNK, ChunkError, open_chunk
 from keystone_pipelines.validator.reader.model import ChunkMessages, FileInfo, MessageMap
 from keystone_pipelines.validator.reader.scan import ScanCollector, index_chunk_records
@@ -38,6 +39,7 @@ class StreamResult:
     chunks: int = 0
     chunks_crc_checked: int = 0
     crc_errors: list[str] = field(default_factory=list)  # tier 4 findings (integrity)
+    chunks_refused: int = 0  # not opened: the decompression budget was spent
     data_crc_ok: bool | None = None
     complete: bool = False  # the whole file was framed without error
     messages: MessageMap | None = None
@@ -49,6 +51,7 @@ class _ChunkOutcome:
     error: str | None = None
     messages: ChunkMessages | None = None
     extra: object = None
+    refused: bool = False
 
 
 def stream_pass(
@@ -61,37 +64,42 @@ def stream_pass(
     max_chunk: int = DEFAULT_MAX_CHUNK,
     on_records: Callable[[int, Buf], None] | None = None,
     wanted: frozenset[int] = frozenset(),
+    budget: DecompressionBudget | None = None,
 ) -> StreamResult:
     """Read the file once. `collect`: build the message map (linear scan); `hash_file`:
     SHA-256 of every byte. Chunk CRCs are checked whenever chunks are opened.
     `on_records(offset, records)` receives the decompressed records of the chunks whose
-    file offsets are in `wanted` (the frame sample riding on this pass)."""
+    file offsets are in `wanted` (the frame sample riding on this pass). Chunks the
+    `budget` cannot pay for are counted in `chunks_refused` and left closed; the file is
+    still read (and hashed) to its end."""
     res = StreamResult()
     collector = ScanCollector(info) if collect else None
     pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="mcap-chunk")
-    budget = _Budget(IN_FLIGHT_BYTES)
+    in_flight = _Budget(IN_FLIGHT_BYTES)
     futures: list[tuple[int, Future[_ChunkOutcome]]] = []
 
     def work(body: memoryview, at: int, cost: int) -> _ChunkOutcome:
         try:
-            opened = open_chunk(body, at, max_chunk)
+            opened = open_chunk(body, at, max_chunk, budget)
             if on_records is not None and at in wanted:
                 on_records(at, opened.records)
             if collector is None:
                 return _ChunkOutcome(opened.crc_ok)
             msgs, extra = index_chunk_records(opened, at, 9 + len(body))
             return _ChunkOutcome(opened.crc_ok, messages=msgs, extra=extra)
+        except BudgetExceeded:
+            return _ChunkOutcome(None, refused=True)
         except (ChunkError, FormatError) as exc:
             return _ChunkOutcome(None, error=str(exc))
         finally:
-            budget.release(cost)
+            in_flight.release(cost)
 
     charged = metered(work)
 
     def on_record(opcode: int, at: int, body: memoryview) -> None:
         if opcode == Op.CHUNK:
             res.chunks += 1
-            cost = budget.acquire(_chunk_cost(body, max_chunk))
+            cost = in_flight.acquire(_chunk_cost(body, max_chunk))
             futures.append((at, pool.submit(charged, body, at, cost)))
             return
         if opcode == Op.DATA_END and len(body) >= 4:
@@ -142,6 +150,9 @@ def _gather(
     chunks = []
     for at, fut in futures:
         out = fut.result()
+        if out.refused:
+            res.chunks_refused += 1
+            continue
         if out.error is not None:
             info.add("error", "CHUNK_UNREADABLE", out.error)
             res.crc_errors.append(out.error)
@@ -155,7 +166,9 @@ def _gather(
         if collector is not None:
             collector.chunk_extra(out.extra, at)
     if collector is not None:
-        res.messages = collector.result(chunks, complete=res.complete)
+        # Messages of a chunk left closed are unknown: the map is partial.
+        complete = res.complete and not res.chunks_refused
+        res.messages = collector.result(chunks, complete=complete)
 
 
 def _chunk_cost(body: memoryview, max_chunk: int) -> int:
