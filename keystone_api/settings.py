@@ -6,7 +6,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -56,10 +56,14 @@ class Settings(BaseSettings):
     # Where robots reach the gateways, when they do not run in this process.
     gateway_url: str | None = None
 
-    jwt_secret: SecretStr = SecretStr("dev-insecure-change-me-dev-insecure-change-me")
+    # No usable default: every process refuses to start without a strong key of its own
+    # (preflight.check_signing_key). Edge and cloud each have theirs.
+    jwt_secret: SecretStr = SecretStr("")
     jwt_algorithm: str = "HS256"
-    jwt_issuer: str = "keystone-edge"
-    jwt_audience: str = "keystone"
+    # By role unless set (_role_defaults): an edge's token is not the cloud's, even signed
+    # with the same key by mistake.
+    jwt_issuer: str = ""
+    jwt_audience: str = ""
     jwt_ttl_s: int = 12 * 3600
     device_token_ttl_s: int = 365 * 24 * 3600
 
@@ -72,7 +76,25 @@ class Settings(BaseSettings):
     # may send, and refused handshakes or registrations an address may make.
     robot_frame_rate: str = "60/10seconds"
     door_refusal_rate: str = "30/minute"
+    # Logins (accounts/logins.py): failed attempts allowed per username and per client
+    # address (tiers: a persistent guesser waits a minute, then an hour, then a day), how
+    # many password checks run at once and how many may wait; where the counts live
+    # (memory:// per process, or redis://host:6379 shared by several API workers).
+    login_failures_per_user: str = "5/minute;20/hour;100/day"
+    login_failures_per_address: str = "30/minute;300/hour"
+    login_concurrency: int = Field(2, ge=1, le=64)
+    login_max_waiting: int = Field(32, ge=0, le=10_000)
+    rate_limit_storage: str = "memory://"
     max_body_bytes: int = 1_048_576
+    # Request line and headers must be in within this many seconds of the connection (or of
+    # a later request's first byte), or it is closed (http_protocol.py).
+    header_timeout_s: float = Field(10.0, gt=0, le=300)
+    # /metrics (metrics/access.py): outside dev mode a scrape needs this bearer token (at
+    # least 32 characters: `openssl rand -base64 48`) or an admin/operator JWT, unless
+    # metrics_public opens it to anyone; rendered at most once per metrics_min_interval_s.
+    metrics_token: SecretStr | None = Field(None, min_length=32)
+    metrics_public: bool = False
+    metrics_min_interval_s: float = Field(5.0, ge=0, le=300)
 
     sync_mode: SyncMode = SyncMode.auto
     cloud_api_url: str | None = None
@@ -95,6 +117,18 @@ class Settings(BaseSettings):
     sync_http_timeout_s: float = Field(300.0, gt=0)
 
     qa_auto_approve_score: float = Field(0.90, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _role_defaults(self) -> Settings:
+        # The edge keeps the issuer and audience it always had: its robots hold device
+        # tokens for a year, and they stay valid across this change (with the same key).
+        issuer, audience = {
+            DeployRole.edge: ("keystone-edge", "keystone"),
+            DeployRole.cloud: ("keystone-cloud", "keystone-cloud"),
+        }[self.role]
+        self.jwt_issuer = self.jwt_issuer or issuer
+        self.jwt_audience = self.jwt_audience or audience
+        return self
 
     def bucket_for(self, factory_id: str) -> str:
         return self.s3_bucket_template.format(factory_id=factory_id)

@@ -15,7 +15,7 @@ WS_MAX_FRAME_BYTES = 1024 * 1024
 
 def check() -> None:
     """Check that the database and the object store are reachable with these settings."""
-    settings = load_settings()
+    settings = load_settings(signs_tokens=True)
     check_database(settings.database_url)
     check_object_store(settings)
     typer.echo("configuration ok: database and object store reachable")
@@ -34,7 +34,7 @@ def serve(
     preflight: bool = typer.Option(True, help="Check database and object store first."),
 ) -> None:
     """Serve the Keystone API."""
-    settings = load_settings()
+    settings = load_settings(signs_tokens=True)
     if preflight:
         check_database(settings.database_url)
         check_object_store(settings)
@@ -62,7 +62,7 @@ def gateway(
 ) -> None:
     """Serve only the robot gateways (recorder and transfer WebSockets, recorder actions,
     device-state stream), in one process, beside `keystone api --workers N`."""
-    settings = load_settings()
+    settings = load_settings(signs_tokens=True)
     if preflight:
         check_database(settings.database_url)
     os.environ["KEYSTONE_GATEWAYS"] = "only"
@@ -73,11 +73,16 @@ def gateway(
 def _run(host: str, port: int, workers: int, tls_cert: str | None, tls_key: str | None) -> None:
     import uvicorn
 
+    from keystone_api.http_protocol import HTTP_PROTOCOL
+
     options: dict[str, Any] = dict(
         factory=True,
         host=host,
         port=port,
         proxy_headers=True,
+        # uvicorn's own protocol plus a header-read timeout (KEYSTONE_HEADER_TIMEOUT_S):
+        # half-open requests are closed, not held.
+        http=HTTP_PROTOCOL,
         ws="websockets-sansio",
         # The gateways refuse frames over 256 KiB themselves (with a reason); uvicorn's cap
         # only bounds what a misbehaving client can make the server buffer.

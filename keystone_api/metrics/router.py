@@ -1,43 +1,26 @@
 """GET /metrics in Prometheus text format.
 
-Access: Prometheus scrapes inside the factory network, so /metrics is open by default,
-like /healthz (it exposes counts and ids, no episode content). Set KEYSTONE_METRICS_TOKEN
-and every scrape must send `Authorization: Bearer <that token>` (Prometheus:
-`authorization: {credentials: ...}` in the scrape config); do so whenever the API's port
-is reachable from beyond the monitoring network.
+Who may scrape: access.py (outside dev mode, KEYSTONE_METRICS_TOKEN or a staff JWT unless
+KEYSTONE_METRICS_PUBLIC). How often the database is read: scrapes.py (at most once per
+KEYSTONE_METRICS_MIN_INTERVAL_S per process, concurrent scrapes share one reading).
 """
 
 from __future__ import annotations
 
-import hmac
 from functools import lru_cache
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from fastapi.security import HTTPAuthorizationCredentials
-from prometheus_client import generate_latest
+from prometheus_client.core import Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import CollectorRegistry
-from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.orm import Session
 
-from keystone_api.accounts.principal import bearer
-from keystone_api.errors import Unauthorized
+from keystone_api.metrics.access import ScrapeScopeDep
+from keystone_api.metrics.scrapes import Scrapes
+from keystone_api.settings import get_settings
 
 router = APIRouter(tags=["monitoring"])
-
-
-class MetricsSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KEYSTONE_", extra="ignore")
-
-    metrics_token: SecretStr | None = None
-
-
-@lru_cache
-def get_metrics_settings() -> MetricsSettings:
-    return MetricsSettings()
 
 
 def _session() -> Session:
@@ -53,22 +36,27 @@ def registry() -> CollectorRegistry:
     return build_registry(_session)
 
 
-def scrape_allowed(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> None:
-    token = get_metrics_settings().metrics_token
-    if token is None or not token.get_secret_value():
-        return
-    given = credentials.credentials if credentials is not None else ""
-    if not hmac.compare_digest(given.encode(), token.get_secret_value().encode()):
-        raise Unauthorized("/metrics needs the bearer token set in KEYSTONE_METRICS_TOKEN")
+def collect() -> list[Metric]:
+    """One reading of every family from the database."""
+    return list(registry().collect())
+
+
+def _min_interval_s() -> float:
+    return get_settings().metrics_min_interval_s
+
+
+def scrapes_of(request: Request) -> Scrapes:
+    """This app's scrapes (one per process: an app is served by one event loop)."""
+    scrapes = getattr(request.app.state, "metrics_scrapes", None)
+    if scrapes is None:
+        scrapes = request.app.state.metrics_scrapes = Scrapes(collect, _min_interval_s)
+    return scrapes  # type: ignore[no-any-return]
 
 
 @router.get(
     "/metrics",
     response_class=Response,
-    summary="Prometheus metrics, read from the database at each scrape",
-    dependencies=[Depends(scrape_allowed)],
+    summary="Prometheus metrics, read from the database at most every few seconds",
     responses={
         200: {
             "description": "Prometheus text exposition format 0.0.4",
@@ -76,5 +64,6 @@ def scrape_allowed(
         }
     },
 )
-def metrics() -> Response:
-    return Response(generate_latest(registry()), media_type=CONTENT_TYPE_PLAIN_0_0_4)
+async def metrics(request: Request, scope: ScrapeScopeDep) -> Response:
+    snapshot = await scrapes_of(request).snapshot()
+    return Response(snapshot.render(scope.factory_id), media_type=CONTENT_TYPE_PLAIN_0_0_4)

@@ -8,12 +8,15 @@ from typing import Any
 
 import httpx
 
+from keystone_api.accounts.tokens import decode
 from keystone_api.alerts.events import record_event
 from keystone_api.alerts.service import current_alerts
 from keystone_api.db.base import utcnow
 from keystone_api.db.engine import get_sessionmaker
+from keystone_api.settings import get_settings
 from tests.alerts import seed
 from tests.alerts.seed import alert, alerts
+from tests.api.flows import robot_token
 from tests.api.world import World, auth, build_world, ok, tool_token
 from tests.dashboard.seed import display_token
 
@@ -127,7 +130,10 @@ def test_callers_see_their_own_factory(world: World, client: httpx.Client) -> No
     unknown = client.get("/api/v1/alerts", params={"factory_id": "nope"}, headers=auth(w.admin))
     assert unknown.status_code == 404
     for role in ("collector", "robot", "service"):
-        response = client.get("/api/v1/alerts", headers=auth(tool_token(role, w.factory_id)))
+        # A robot is its device token (no minted token claims the robot role).
+        robot = role == "robot"
+        token = robot_token(w.robots[0]["id"]) if robot else tool_token(role, w.factory_id)
+        response = client.get("/api/v1/alerts", headers=auth(token))
         assert response.status_code == 403, role
     assert client.get("/api/v1/alerts").status_code == 401
 
@@ -161,7 +167,8 @@ def test_operators_resolve_operator_events(world: World, client: httpx.Client) -
     operator = tool_token("operator", w.factory_id)
     resolved = ok(client.post(path, json={"note": "re-ran it"}, headers=auth(operator)))
     assert resolved["resolved_at"] is not None
-    assert resolved["data"]["resolved_by"] == "tool:operator-test"
+    # A minted token acts under its id (GET /api/v1/tokens says who minted it, for what).
+    assert resolved["data"]["resolved_by"] == f"tool:{decode(get_settings(), operator).jti}"
     assert resolved["data"]["resolution_note"] == "re-ran it"
     assert not [a for a in alerts(w)["items"] if a["event_id"] == event_id]
     again = ok(client.post(path, headers=auth(operator)))  # idempotent: first one kept

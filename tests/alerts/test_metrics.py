@@ -1,5 +1,7 @@
 """/metrics: Prometheus text that parses, whose values are what the seeded data implies and
-what the statistics API says, read from MySQL (so any worker process reports the same)."""
+what the statistics API says, read from MySQL (so any worker process reports the same).
+Scraped as Prometheus does, with the scrape token; who else may scrape, and how often the
+database is read, are tests/metrics'."""
 
 from __future__ import annotations
 
@@ -11,16 +13,24 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from keystone_api.metrics.collector import metric_names
-from keystone_api.metrics.router import get_metrics_settings
 from tests.alerts import seed
-from tests.api.world import World, ok
+from tests.api.world import World, auth, ok
 from tests.dashboard.seed import seed_production
+from tests.metrics.env import new_scrape_token, settings_env
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
-def scrape(client: httpx.Client, **headers: str) -> tuple[set[str], Samples]:
-    response = client.get("/metrics", headers=headers)
+@pytest.fixture(autouse=True)
+def token() -> Iterator[str]:
+    """The scrape token, and no interval: each scrape reads what the test just seeded."""
+    token = new_scrape_token()
+    with settings_env(metrics_token=token, metrics_min_interval_s="0"):
+        yield token
+
+
+def scrape(client: httpx.Client, token: str) -> tuple[set[str], Samples]:
+    response = client.get("/metrics", headers=auth(token))
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
     families = list(text_string_to_metric_families(response.text))
@@ -44,11 +54,11 @@ def of_factory(samples: Samples, factory_id: str) -> dict[str, Any]:
     return out
 
 
-def test_metrics_values_match_the_seeded_factory(world: World, s3: Any) -> None:
+def test_metrics_values_match_the_seeded_factory(world: World, s3: Any, token: str) -> None:
     w = world
     production = seed_production(w, s3)
     seed.daemon_reports(w.robots[0]["id"], pending=3, uploading=1, retry_wait=1)
-    names, samples = scrape(w.client)
+    names, samples = scrape(w.client, token)
     assert names == metric_names()
     m = of_factory(samples, w.factory_id)
 
@@ -123,7 +133,7 @@ def _hour_ago() -> str:
     return (utcnow() - timedelta(hours=1)).isoformat()
 
 
-def test_every_process_reports_the_same(world: World, s3: Any, live_api: str) -> None:
+def test_every_process_reports_the_same(world: World, s3: Any, live_api: str, token: str) -> None:
     """Two app instances (as two workers would be) scrape to the same factory numbers."""
     from keystone_api.app import create_app
     from tests.support.live import serve_app
@@ -132,8 +142,8 @@ def test_every_process_reports_the_same(world: World, s3: Any, live_api: str) ->
     w.order(target=50)
     seed.assessed(w, s3, passed=2, failed=1)
     with serve_app(create_app()) as other, httpx.Client(base_url=other, timeout=30) as c:
-        _, theirs = scrape(c)
-    _, ours = scrape(w.client)
+        _, theirs = scrape(c, token)
+    _, ours = scrape(w.client, token)
     mine, other_view = of_factory(ours, w.factory_id), of_factory(theirs, w.factory_id)
     assert mine["keystone_qa_failed_last_hour"] == 1
     assert _timeless(mine) == _timeless(other_view)
@@ -143,20 +153,3 @@ def _timeless(values: dict[str, Any]) -> dict[str, Any]:
     """Without the ages (seconds since ...), which move between two scrapes."""
     ages = ("keystone_upload_wait_seconds", "keystone_inspection_oldest_wait_seconds")
     return {k: v for k, v in values.items() if k not in ages}
-
-
-@pytest.fixture
-def metrics_token(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("KEYSTONE_METRICS_TOKEN", "scrape-secret")
-    get_metrics_settings.cache_clear()
-    yield "scrape-secret"
-    monkeypatch.delenv("KEYSTONE_METRICS_TOKEN")
-    get_metrics_settings.cache_clear()
-
-
-def test_a_metrics_token_when_set_is_required(client: httpx.Client, metrics_token: str) -> None:
-    assert client.get("/metrics").status_code == 401
-    wrong = client.get("/metrics", headers={"Authorization": "Bearer nope"})
-    assert wrong.status_code == 401 and wrong.json()["error"]["code"]
-    names, _ = scrape(client, Authorization=f"Bearer {metrics_token}")
-    assert "keystone_sync_queue_depth" in names

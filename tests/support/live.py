@@ -12,21 +12,25 @@ from typing import Any
 import uvicorn
 
 from keystone_api.cli.api_cmd import WS_MAX_FRAME_BYTES
+from keystone_api.http_protocol import HTTP_PROTOCOL
 from keystone_api.storage.seaweed import free_port
 
 
 @contextmanager
-def serve_app(app: object, port: int | None = None) -> Iterator[str]:
+def serve_app(app: Any, port: int | None = None, **options: Any) -> Iterator[str]:
+    """Serve `app` as `keystone api` does (its HTTP protocol with the header-read timeout,
+    its WebSocket settings); `options` override uvicorn.Config's."""
     port = port or free_port()
-    config = uvicorn.Config(
-        app,
+    settings: dict[str, Any] = dict(
         host="127.0.0.1",
         port=port,
-        log_level="warning",  # type: ignore[arg-type]
+        log_level="warning",
         lifespan="on",
+        http=HTTP_PROTOCOL,
         ws="websockets-sansio",
         ws_max_size=WS_MAX_FRAME_BYTES,
     )
+    config = uvicorn.Config(app, **{**settings, **options})
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
