@@ -120,8 +120,11 @@ def _edge_routers(app: FastAPI, gateways: str) -> None:
 
 def create_app() -> FastAPI:
     from keystone_api.health.router import router as health_router
+    from keystone_api.preflight import check_signing_key
 
     settings = get_settings()
+    # Also here, not only in `keystone api`: uvicorn may be pointed at this factory directly.
+    check_signing_key(settings)
     app = FastAPI(
         title=f"Keystone {settings.role.value}",
         version=__version__,

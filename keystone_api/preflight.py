@@ -15,13 +15,37 @@ class ConfigError(Exception):
     """A setting is wrong; the message names it and says what was found."""
 
 
-def load_settings() -> Settings:
+# The key this codebase once shipped as its default: known to anyone who read it.
+FORMER_DEFAULT_SECRET = "dev-insecure-change-me-dev-insecure-change-me"
+MIN_SECRET_BYTES = 32
+
+
+def load_settings(*, signs_tokens: bool = False) -> Settings:
+    """The settings, or a ConfigError naming the one at fault. `signs_tokens`: this process
+    issues or checks tokens (api, gateway, sync, token minting, the code location)."""
     try:
-        return get_settings()
+        settings = get_settings()
     except ValidationError as exc:
         err = exc.errors()[0]
         name = "KEYSTONE_" + str(err["loc"][0]).upper() if err.get("loc") else "settings"
         raise ConfigError(f"{name}: {err['msg']}") from None
+    if signs_tokens:
+        check_signing_key(settings)
+    return settings
+
+
+def check_signing_key(settings: Settings) -> None:
+    """Refuse a JWT key anyone could know or guess: unset, the former built-in default, or
+    shorter than 32 bytes (HS256 needs 256 bits of key to be as strong as its hash)."""
+    secret = settings.jwt_secret.get_secret_value()
+    how = f"set it to at least {MIN_SECRET_BYTES} random bytes, e.g. `openssl rand -base64 48`"
+    if not secret:
+        raise ConfigError(f"KEYSTONE_JWT_SECRET: not set (tokens would be forgeable); {how}")
+    if secret == FORMER_DEFAULT_SECRET:
+        raise ConfigError(f"KEYSTONE_JWT_SECRET: is the old built-in default; {how}")
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        size = len(secret.encode())
+        raise ConfigError(f"KEYSTONE_JWT_SECRET: {size} bytes is too short; {how}")
 
 
 def _safe_url(url: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from keystone_api.preflight import load_settings
 from keystone_pipelines.defs.episodes.assets import episode_qa, landed_recordings, review_gate
 from keystone_pipelines.defs.episodes.jobs import (
     episode_qa_job,
@@ -21,6 +22,10 @@ from keystone_pipelines.defs.sync.assets import cloud_sync, sync_queue_depth_che
 from keystone_pipelines.defs.sync.jobs import cloud_sync_job
 from keystone_pipelines.defs.sync.sensors import cloud_sync_sensor
 from keystone_pipelines.resources import keystone_from_env
+
+# The code location refuses to load with a JWT key anyone could know, as every Keystone
+# process does (it shares the API's settings and writes the same records).
+load_settings(signs_tokens=True)
 
 defs = dg.Definitions(
     assets=[landed_recordings, episode_qa, review_gate, cloud_sync, factory_health],

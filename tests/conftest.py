@@ -14,6 +14,9 @@ from sqlalchemy.orm import Session
 from tests.support import mysql
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# The suite's signing key, set before any test module is imported: modules that import the
+# Dagster code location (keystone_pipelines.definitions) check it at import, as Dagster does.
+os.environ.setdefault("KEYSTONE_JWT_SECRET", "test-secret-" + "x" * 40)
 
 
 def _worker() -> str:
@@ -39,11 +42,13 @@ def _keystone_env(mysql_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
     from keystone_api.settings import get_settings
 
     os.environ["KEYSTONE_DATABASE_URL"] = mysql_url
-    os.environ.setdefault("KEYSTONE_JWT_SECRET", "test-secret-" + "x" * 40)
     # Every client of the suite comes from 127.0.0.1, and many tests are refused on
     # purpose: the per-address refusal limit would soon answer them all 429. Its own tests
     # (tests/robots/test_door_throttle.py) run an app with the production rate.
     os.environ.setdefault("KEYSTONE_DOOR_REFUSAL_RATE", "100000/minute")
+    # Likewise failed logins per address (the fuzzer alone fails a few); the login tests
+    # (tests/api/test_logins.py) serve apps with the limits they test.
+    os.environ.setdefault("KEYSTONE_LOGIN_FAILURES_PER_ADDRESS", "100000/minute")
     get_settings.cache_clear()
     engine_mod.get_engine.cache_clear()
     engine_mod.get_sessionmaker.cache_clear()

@@ -16,7 +16,8 @@ from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from keystone_api.accounts.models import Role, User
-from keystone_api.accounts.tokens import TokenClaims, decode
+from keystone_api.accounts.registry import check_recorded
+from keystone_api.accounts.tokens import RECORDED_KINDS, TokenClaims, decode
 from keystone_api.deps import SessionDep, SettingsDep
 from keystone_api.errors import Forbidden, NotFound, Unauthorized
 from keystone_api.fleet.models import Robot
@@ -35,6 +36,7 @@ class Principal:
     robot_id: str | None = None
     task_id: str | None = None
     data_collector_id: str | None = None
+    organization_id: str | None = None  # service tokens: the organization it may replicate
 
     @property
     def actor(self) -> str:
@@ -104,6 +106,8 @@ def resolve(claims: TokenClaims, session: Session) -> Principal:
         user = session.get(User, claims.sub)
         if user is None or not user.active:
             raise Unauthorized("account disabled or removed")
+        if claims.token_version != user.token_version:
+            raise Unauthorized("token revoked (the account's password, role or status changed)")
         collector_id = None
         if user.role == Role.collector:
             from keystone_api.fleet.models import DataCollector
@@ -120,12 +124,14 @@ def resolve(claims: TokenClaims, session: Session) -> Principal:
         )
     if claims.kind == "device":
         return device_principal(device_row(session, claims))
+    if claims.kind in RECORDED_KINDS:
+        check_recorded(session, claims)
     return token_principal(claims)
 
 
 def token_principal(claims: TokenClaims) -> Principal:
-    """The principal of a token that is all it says (a task's user_token, a display or
-    service token): no database lookup."""
+    """The principal of a token that is all it says (a task's user_token; a display,
+    service or tool token once its record was checked): no database lookup here."""
     role = Role(claims.role)
     if claims.kind == "task":
         return Principal(
@@ -137,7 +143,14 @@ def token_principal(claims: TokenClaims) -> Principal:
             device_id=claims.device_id,
             task_id=claims.task_id,
         )
-    return Principal(claims.kind, role, claims.sub, claims.sub, claims.factory_id)
+    return Principal(
+        claims.kind,
+        role,
+        claims.sub,
+        claims.sub,
+        claims.factory_id,
+        organization_id=claims.organization_id,
+    )
 
 
 def current_principal(

@@ -18,6 +18,8 @@ PERSON_ROLES = (Role.admin, Role.operator, Role.collector, Role.inspector)
 
 
 def authenticate(session: Session, username: str, password: str) -> User:
+    """The user these credentials name (Unauthorized otherwise: one message for an unknown
+    user and a wrong password). Slow on purpose (Argon2): callers bound how many run."""
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
         verify_password(DUMMY_HASH, password)  # same cost as a real check: no user probing
@@ -29,7 +31,47 @@ def authenticate(session: Session, username: str, password: str) -> User:
 
 
 def user_token(settings: Settings, user: User) -> str:
-    return mint(settings, TokenClaims("user", user.id, user.role.value, user.factory_id))
+    claims = TokenClaims(
+        "user", user.id, user.role.value, user.factory_id, token_version=user.token_version
+    )
+    return mint(settings, claims)
+
+
+def check_role(session: Session, role: Role, factory_id: str | None) -> None:
+    """A person's role, bound to a live factory unless it is an organisation's admin."""
+    if role not in PERSON_ROLES:
+        raise Invalid(f"role: '{role.value}' is not a person's role; mint a token instead")
+    if role != Role.admin and factory_id is None:
+        raise Invalid("factory_id: required for every role but admin")
+    if factory_id is not None:
+        from keystone_api.registry.models import Factory
+
+        if session.get(Factory, factory_id) is None:
+            raise NotFound(f"factory '{factory_id}' not found")
+
+
+def change_user(session: Session, user: User, changes: dict[str, object]) -> User:
+    """A password, activity or role change revokes every token of the user issued before
+    (a stolen token dies with the password; a deactivated, then reactivated account starts
+    with no old token alive)."""
+    revoke = False
+    if changes.get("password") is not None:
+        user.password_hash = hash_password(str(changes["password"]))
+        revoke = True
+    if changes.get("display_name") is not None:
+        user.display_name = str(changes["display_name"])
+    if changes.get("active") is not None and changes["active"] != user.active:
+        user.active = bool(changes["active"])
+        revoke = True
+    role = changes.get("role")
+    if role is not None and role != user.role:
+        check_role(session, Role(str(role)), user.factory_id)
+        user.role = Role(str(role))
+        revoke = True
+    if revoke:
+        user.revoke_tokens()
+    session.flush()
+    return user
 
 
 def create_user(
@@ -41,15 +83,7 @@ def create_user(
     display_name: str = "",
     factory_id: str | None = None,
 ) -> User:
-    if role not in PERSON_ROLES:
-        raise Invalid(f"role: '{role.value}' is not a person's role; mint a token instead")
-    if role != Role.admin and factory_id is None:
-        raise Invalid("factory_id: required for every role but admin")
-    if factory_id is not None:
-        from keystone_api.registry.models import Factory
-
-        if session.get(Factory, factory_id) is None:
-            raise NotFound(f"factory '{factory_id}' not found")
+    check_role(session, role, factory_id)
     user = User(
         username=username,
         password_hash=hash_password(password),

@@ -3,7 +3,9 @@ specification's /callbacks/{start,finish}: the same handlers."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -24,6 +26,18 @@ AUTH = (
 )
 
 
+async def caller(claims: BearerClaims) -> tuple[TokenClaims, Principal | None]:
+    """A robot's token as it is (resolved in the group commit's batch); any other token (a
+    person's, a minted one) resolved here, before the body is read: a revoked one is a 401,
+    a live one without the robot role a 403."""
+    if claims.kind in ("device", "task"):
+        return claims, None
+    return claims, await run_in_threadpool(unit_of_work, _robot_user, claims)
+
+
+Caller = Annotated[tuple[TokenClaims, Principal | None], Depends(caller)]
+
+
 @router.post(
     "/api/v1/callbacks/start",
     response_model=CallbackAck,
@@ -31,8 +45,8 @@ AUTH = (
     description=AUTH,
 )
 @router.post("/callbacks/start", response_model=CallbackAck, include_in_schema=False)
-async def start(body: StartCallback, claims: BearerClaims) -> CallbackAck:
-    return await _record(claims, body)
+async def start(body: StartCallback, who: Caller) -> CallbackAck:
+    return await _record(who, body)
 
 
 @router.post(
@@ -42,17 +56,16 @@ async def start(body: StartCallback, claims: BearerClaims) -> CallbackAck:
     description=AUTH,
 )
 @router.post("/callbacks/finish", response_model=CallbackAck, include_in_schema=False)
-async def finish(body: FinishCallback, claims: BearerClaims) -> CallbackAck:
-    return await _record(claims, body)
+async def finish(body: FinishCallback, who: Caller) -> CallbackAck:
+    return await _record(who, body)
 
 
-async def _record(claims: TokenClaims, body: StartCallback | FinishCallback) -> CallbackAck:
+async def _record(
+    who: tuple[TokenClaims, Principal | None], body: StartCallback | FinishCallback
+) -> CallbackAck:
     # Callbacks are the API's hottest path (every recording, from every robot): they are
-    # written by group commit, a robot's token resolved in the batch. A person's token needs
-    # its account loaded first (and is refused unless it has the robot role).
-    principal = None
-    if claims.kind == "user":
-        principal = await run_in_threadpool(unit_of_work, _robot_user, claims)
+    # written by group commit, a robot's token resolved in the batch.
+    claims, principal = who
     ack: CallbackAck = await group_commit().submit(
         service.CALLBACKS, service.Callback(claims, body, principal)
     )

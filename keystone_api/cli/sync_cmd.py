@@ -24,7 +24,7 @@ def run(
     from keystone_api.sync.errors import NotConfigured
     from keystone_api.sync.sender import default_worker, drain
 
-    settings = load_settings()
+    settings = load_settings(signs_tokens=True)
     worker = default_worker()
     confirmed = 0
     while True:
@@ -56,7 +56,7 @@ def status() -> None:
     from keystone_api.db.engine import get_sessionmaker
     from keystone_api.sync.stats import state_counts, sync_queue_depth
 
-    load_settings()
+    load_settings(signs_tokens=True)
     with get_sessionmaker()() as session:
         typer.echo(
             json.dumps({"queue_depth": sync_queue_depth(session), "states": state_counts(session)})

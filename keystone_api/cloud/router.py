@@ -64,9 +64,8 @@ def receive_synced_episode(
     },
 )
 def upsert_replicas(body: s.ReplicaBatch, session: SessionDep, principal: Service) -> Any:
-    # The organization claim of service tokens comes with the accounts work of issue 15; a
-    # token without it writes no organization unless it is fleet-wide (replica_rules.py).
-    organization_id = getattr(principal, "organization_id", None)
-    writer = Writer(principal.factory_id, organization_id, principal.actor)
+    # A service token writes an organization only when it claims it, or when it is
+    # fleet-wide (bound to no factory): replica_rules.py.
+    writer = Writer(principal.factory_id, principal.organization_id, principal.actor)
     applied, stale = upsert_all(session, body.records, writer)
     return s.ReplicaResult(applied=applied, stale=stale)

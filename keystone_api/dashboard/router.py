@@ -1,7 +1,7 @@
 """The quality dashboard's pages: static HTML + JS + CSS served by the API itself (no build
 step, no CDN: factory networks are often offline). The pages hold no data; their scripts
 call the JSON API with a bearer token (a login kept in sessionStorage, or a display token
-in the URL of a floor screen).
+in the URL fragment of a floor screen, which browsers never send to a server).
 
 Routes are left out of the OpenAPI document: they are pages, not API.
 """
@@ -12,12 +12,10 @@ import html
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from keystone_api.accounts.tokens import decode
-from keystone_api.errors import Unauthorized
 from keystone_api.settings import get_settings
 
 STATIC = Path(__file__).parent / "static"
@@ -36,7 +34,7 @@ def _headers() -> dict[str, str]:
             f"img-src 'self' data: blob: {s3_origin}; connect-src 'self'; "
             "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
         ),
-        # The display URL carries its token: never send it on to another site.
+        # Never tell another site which page linked to it.
         "Referrer-Policy": "no-referrer",
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "no-store",
@@ -78,17 +76,16 @@ def episode_page(episode_id: str) -> Response:
 
 
 @router.get("/dashboard/display")
-def display_page(request: Request, token: str | None = None) -> Response:
-    """The floor screen: refused (401) without a valid display token, so a screen left on
-    a bare URL shows why instead of an empty board."""
-    if not token:
-        return _refusal(401, "This screen needs a display token: /dashboard/display?token=...")
-    try:
-        claims = decode(get_settings(), token)
-    except Unauthorized as exc:
-        return _refusal(401, f"The display token was refused ({exc.message}).")
-    if claims.kind != "display":
-        return _refusal(403, "Open this screen with a display token, not a personal one.")
+def display_page(token: str | None = None) -> Response:
+    """The floor screen. Its token goes after the '#' (/dashboard/display#token=...), which
+    browsers never send: a token in the query string would land in every access log and
+    proxy on the way, so one there is refused (without echoing it)."""
+    if token is not None:
+        return _refusal(
+            400,
+            "Put the display token after '#', not in the query: /dashboard/display#token=... "
+            "(a query string is written to access logs; mint a new token if this one leaked).",
+        )
     return _page("display.html")
 
 

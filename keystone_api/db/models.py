@@ -1,6 +1,6 @@
 """Every model, imported once so Base.metadata is complete (Alembic, tests)."""
 
-from keystone_api.accounts.models import User
+from keystone_api.accounts.models import ApiToken, User
 from keystone_api.alerts.models import OperatorEvent
 from keystone_api.cloud.models import (
     CloudBatch,
@@ -36,6 +36,7 @@ from keystone_api.robots.models import TaskUpload
 from keystone_api.sync.models import EpisodeSync, ReplicaOutbox, SyncAttempt
 
 __all__ = [
+    "ApiToken",
     "EnrollmentSecret",
     "OperatorEvent",
     "Base",

@@ -74,13 +74,29 @@ def check_ports(config: DevConfig) -> None:
                 ) from None
 
 
-def jwt_secret(state_dir: Path) -> str:
-    """One random signing key per state directory, kept across starts: the tokens in
-    dev.json stay valid, and no other installation's tokens are accepted."""
+@dataclass(frozen=True)
+class DevKeys:
+    """The signing keys of the dev stack: the edge's and the cloud's own (an edge admin's
+    token is no use at the cloud, as in production)."""
+
+    edge: str
+    cloud: str
+
+
+def dev_keys(state_dir: Path) -> DevKeys:
+    """Random signing keys per state directory, kept across starts (the tokens in dev.json
+    stay valid, and no other installation's tokens are accepted). A state directory from
+    before the cloud had its own key gets one added."""
     path = state_dir / "secrets.json"
-    if path.exists():
-        return str(json.loads(path.read_text())["jwt_secret"])
-    secret = secrets.token_urlsafe(48)
-    path.write_text(json.dumps({"jwt_secret": secret}))
-    os.chmod(path, 0o600)
-    return secret
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    keys = {
+        "jwt_secret": stored.get("jwt_secret") or secrets.token_urlsafe(48),
+        "cloud_jwt_secret": stored.get("cloud_jwt_secret") or secrets.token_urlsafe(48),
+    }
+    if keys != stored:
+        tmp = path.with_suffix(".json.tmp")
+        # Created owner-only, never readable by others even for a moment.
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            f.write(json.dumps(keys))
+        tmp.replace(path)
+    return DevKeys(edge=str(keys["jwt_secret"]), cloud=str(keys["cloud_jwt_secret"]))

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from keystone_api.accounts.models import Role
+from keystone_api.accounts.principal import Principal
 from keystone_api.accounts.tokens import TokenClaims, mint
 from keystone_api.errors import NotFound
 from keystone_api.fleet.models import Robot, RobotType
@@ -47,11 +48,18 @@ def robot_by_device_id(session: Session, device_id: str) -> Robot:
 
 
 def device_token_for(
-    session: Session, settings: Settings, device_id: str | None, ttl_s: int
+    session: Session,
+    settings: Settings,
+    device_id: str | None,
+    ttl_s: int,
+    admin: Principal | None = None,
 ) -> str:
     if not device_id:
         raise NotFound("device_id: required for a robot token")
-    return device_token(settings, robot_by_device_id(session, device_id), ttl_s)
+    robot = robot_by_device_id(session, device_id)
+    if admin is not None:
+        admin.check_factory(robot.factory_id, "device")
+    return device_token(settings, robot, ttl_s)
 
 
 def rotate_token(session: Session, settings: Settings, robot: Robot) -> str:

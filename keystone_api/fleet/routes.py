@@ -161,4 +161,4 @@ def workstation_routes(router: APIRouter) -> None:
     def leave(item_id: str, session: SessionDep, principal: CurrentPrincipal) -> Any:
         ws = _workstation(session, principal, item_id, lock=True)
         _own_station(principal, ws)
-        return logout(session, ws, principal.actor)
+        return logout(session, ws, principal.actor, by_staff=principal.role != Role.collector)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,6 +19,8 @@ from keystone_api.fleet.models import (
     WorkstationPairing,
     WorkstationStatus,
 )
+
+log = logging.getLogger("keystone.fleet")
 
 
 def set_pairing(
@@ -65,8 +69,14 @@ def set_pairing(
     return ws
 
 
+# A collector at work: mid-task, or on a break from it. Nobody else takes their station.
+BUSY = (WorkstationStatus.recording, WorkstationStatus.on_break)
+
+
 def collector_login(session: Session, user: User, workstation_id: str) -> Workstation:
-    """A collector logs in at a workstation: they become its paired collector."""
+    """A collector logs in at a workstation: they become its paired collector. Not while
+    another collector works there (that would lock them out mid-recording): staff force it
+    by logging that collector out first (POST /api/v1/workstations/{id}/logout, recorded)."""
     if user.role != Role.collector:
         raise Forbidden("only data collectors log in at a workstation")
     collector = session.execute(
@@ -77,6 +87,20 @@ def collector_login(session: Session, user: User, workstation_id: str) -> Workst
     ws = get_or_404(session, Workstation, workstation_id, "workstation", lock=True)
     if ws.factory_id != collector.factory_id or ws.archived_at is not None:
         raise NotFound(f"workstation '{workstation_id}' not found")
+    if ws.status in BUSY and ws.data_collector_id not in (None, collector.id):
+        current = session.get(DataCollector, ws.data_collector_id)
+        name = current.name if current is not None else ws.data_collector_id
+        raise Conflict(
+            f"workstation '{ws.name}' is in use: collector '{name}' is {ws.status.value} "
+            "there; an operator or admin can log them out of it "
+            f"(POST /api/v1/workstations/{ws.id}/logout) to let you in",
+            {
+                "workstation_id": ws.id,
+                "status": ws.status.value,
+                "data_collector_id": ws.data_collector_id,
+                "data_collector": name,
+            },
+        )
     # Leaving another workstation: a collector is paired at one station at a time.
     for other in session.execute(
         select(Workstation).where(
@@ -108,5 +132,17 @@ def end_break(ws: Workstation) -> Workstation:
     return ws
 
 
-def logout(session: Session, ws: Workstation, actor: str) -> Workstation:
+def logout(session: Session, ws: Workstation, actor: str, *, by_staff: bool = False) -> Workstation:
+    """The collector leaves, or staff log them out: the only way past a busy station. The
+    pairing history names who did it (the new row's changed_by, the robot staying paired),
+    and the log says whom they released from what."""
+    if by_staff and ws.status in BUSY and ws.data_collector_id is not None:
+        log.warning(
+            "workstation %s (%s) released by %s: collector %s was %s there",
+            ws.id,
+            ws.name,
+            actor,
+            ws.data_collector_id,
+            ws.status.value,
+        )
     return set_pairing(session, ws, ws.robot_id, None, actor)

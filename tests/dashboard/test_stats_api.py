@@ -13,6 +13,7 @@ import pytest
 
 from keystone_api.ids import new_id
 from keystone_api.stats.export import BREAKDOWN_COLUMNS, TREND_COLUMNS
+from tests.api.flows import robot_token
 from tests.api.world import World, auth, ok, tool_token
 from tests.dashboard.seed import Production, display_token
 
@@ -258,7 +259,10 @@ def test_a_collector_sees_only_its_own_numbers(seeded_world: World, production: 
 
 @pytest.mark.parametrize("role", ["robot", "service"])
 def test_robots_and_services_may_not_read_statistics(seeded_world: World, role: str) -> None:
-    get(seeded_world, "summary", tool_token(role, seeded_world.factory_id), status=403)
+    w = seeded_world
+    # A robot is its device token (no minted token claims the robot role).
+    token = robot_token(w.robots[0]["id"]) if role == "robot" else tool_token(role, w.factory_id)
+    get(w, "summary", token, status=403)
 
 
 def test_no_token_is_401(seeded_world: World) -> None:

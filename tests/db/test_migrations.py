@@ -51,6 +51,7 @@ EXPECTED_TABLES = {
     "task_uploads",
     "operator_events",
     "enrollment_secrets",
+    "api_tokens",
 }
 
 

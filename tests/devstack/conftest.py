@@ -14,8 +14,8 @@ from datetime import timedelta
 
 import pytest
 
-from keystone_api.accounts.tokens import TokenClaims, mint
 from keystone_api.settings import get_settings
+from tests.api.world import tool_token
 from tests.support.live import public_edge_app
 
 
@@ -42,7 +42,7 @@ def demo_edge(edge_app: str) -> DemoEdge:
 
     with get_sessionmaker().begin() as session:
         robot_type_id, robot_type = seed_robot_type(session)
-    token = mint(get_settings(), TokenClaims("tool", "devstack-test", "admin"), ttl_s=3600)
+    token = tool_token("admin", ttl_s=3600)
     api = AdminApi(edge_app, token)
     try:
         world = seed_world(

@@ -20,9 +20,8 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from keystone_api.accounts.tokens import TokenClaims, mint
 from keystone_api.cloud.models import CloudEpisode
-from keystone_api.settings import Settings, get_settings
+from keystone_api.settings import DeployRole, Settings, get_settings
 from keystone_api.sync.objects import crc64_b64
 from tests.api.conftest import client, live_api, world  # noqa: F401 - the edge's fixtures
 from tests.support import mysql
@@ -30,6 +29,11 @@ from tests.support.processes import keystone_api_process
 
 CLOUD_BUCKET = "cloud-episodes"
 MIB = 1024 * 1024
+# The cloud's own signing key (as in production: an edge's key mints nothing it accepts).
+CLOUD_JWT_SECRET = "test-cloud-secret-" + "c" * 40
+# Where the cloud fixture's service tokens are recorded. In the environment, not a module
+# global: this module is imported twice (as the conftest, and by the tests that import it).
+CLOUD_DATABASE_VAR = "KS_TEST_CLOUD_DATABASE_URL"
 
 
 @dataclass
@@ -86,7 +90,9 @@ def cloud(tmp_path_factory: pytest.TempPathFactory, s3_server: Any) -> Iterator[
         "KEYSTONE_S3_ENDPOINT_URL": server.endpoint_url,
         "KEYSTONE_CLOUD_BUCKET": CLOUD_BUCKET,
         "KEYSTONE_MAX_BODY_BYTES": str(8 * MIB),
+        "KEYSTONE_JWT_SECRET": CLOUD_JWT_SECRET,
     }
+    os.environ[CLOUD_DATABASE_VAR] = url
     try:
         with keystone_api_process(env, home / "cloud-api.log") as base:
             yield Cloud(base, server.endpoint_url, s3, sessionmaker(engine))
@@ -96,9 +102,23 @@ def cloud(tmp_path_factory: pytest.TempPathFactory, s3_server: Any) -> Iterator[
         mysql.drop_database(url)
 
 
-def service_token(factory_id: str | None = None, ttl_s: int = 3600) -> str:
-    claims = TokenClaims("service", "edge-sync-test", "service", factory_id=factory_id)
-    return mint(get_settings(), claims, ttl_s=ttl_s)
+def cloud_settings() -> Settings:
+    return Settings(role=DeployRole.cloud, jwt_secret=SecretStr(CLOUD_JWT_SECRET))
+
+
+def cloud_token(role: str, ttl_s: int = 3600, **scope: str | None) -> str:
+    """A token as the cloud's admin mints it: the cloud's key, issuer and audience, recorded
+    in the cloud's database."""
+    from tests.support.tokens import recorded_token
+
+    database = os.environ[CLOUD_DATABASE_VAR]
+    return recorded_token(cloud_settings(), role, database_url=database, ttl_s=ttl_s, **scope)
+
+
+def service_token(
+    factory_id: str | None = None, ttl_s: int = 3600, organization_id: str | None = None
+) -> str:
+    return cloud_token("service", ttl_s, factory_id=factory_id, organization_id=organization_id)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from keystone_api.cloud.models import CloudOrder, CloudOrganization, CloudTask
 from keystone_api.sync.objects import crc64_b64
 from tests.api.world import auth, tool_token
-from tests.sync.conftest import MIB, Cloud, service_token
+from tests.sync.conftest import MIB, Cloud, cloud_token, service_token
 
 
 def _put(
@@ -220,13 +220,14 @@ def test_bad_tokens_are_refused(cloud: Cloud) -> None:
     assert post(cloud, body, token="").status_code == 401
     assert post(cloud, body, token="not-a-jwt").status_code == 401
     assert post(cloud, body, token=service_token(ttl_s=-60)).status_code == 401
-    assert post(cloud, body, token=tool_token("admin")).status_code == 403
-    assert post(cloud, body, token=tool_token("operator")).status_code == 403
+    assert post(cloud, body, token=tool_token("admin")).status_code == 401  # the edge's
+    assert post(cloud, body, token=cloud_token("admin")).status_code == 403
+    assert post(cloud, body, token=cloud_token("operator")).status_code == 403
     assert post(cloud, body, token=service_token(factory_id="another-factory")).status_code == 403
     replicas = httpx.post(
         cloud.api + "/api/v1/sync/replicas",
         json={"records": []},
-        headers=auth(tool_token("admin")),
+        headers=auth(cloud_token("admin")),
     )
     assert replicas.status_code == 403
     assert body["episode_id"] not in cloud.episodes()

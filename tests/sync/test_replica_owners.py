@@ -4,17 +4,13 @@ over real HTTP to a `keystone api` in the cloud role."""
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from typing import Any
 
 import httpx
-import pytest
 
-from keystone_api.accounts.tokens import TokenClaims, mint
 from keystone_api.cloud.models import CloudBatch, CloudOrder, CloudOrganization, CloudTask
 from keystone_api.cloud.replica_rules import MAX_VERSION_STEP
-from keystone_api.settings import get_settings
 from tests.api.world import auth
 from tests.sync.conftest import Cloud, service_token
 from tests.sync.test_receiver import delivery, post
@@ -23,9 +19,7 @@ FROZEN = 2**31 - 1
 
 
 def token(factory_id: str | None = None, organization_id: str | None = None) -> str:
-    claim = {"organization_id": organization_id} if organization_id else {}
-    claims = TokenClaims("service", "edge-sync-test", "service", factory_id=factory_id, **claim)
-    return mint(get_settings(), claims, ttl_s=600)
+    return service_token(factory_id, ttl_s=600, organization_id=organization_id)
 
 
 def record(kind: str, record_id: str, version: int, **data: Any) -> dict[str, Any]:
@@ -146,8 +140,6 @@ def test_a_token_bound_to_a_factory_writes_no_organization(cloud: Cloud) -> None
 
 
 def test_the_organization_claim_allows_that_organization_only(cloud: Cloud) -> None:
-    if "organization_id" not in {f.name for f in dataclasses.fields(TokenClaims)}:
-        pytest.skip("service tokens have no organization_id claim yet (accounts, issue 15)")
     f1, org, other = f"factory-{uuid.uuid4().hex[:8]}", str(uuid.uuid4()), str(uuid.uuid4())
     claimed = token(f1, organization_id=org)
     assert push(cloud, [organization(org, "Acme")], claimed).json()["applied"] == 1

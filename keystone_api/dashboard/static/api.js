@@ -4,9 +4,18 @@
 
 const KS = (() => {
   const KEY = "keystone.token";
-  const urlToken = new URLSearchParams(location.search).get("token");
+  const DISPLAY_KEY = "keystone.display";
+  // A floor screen's token comes after the '#' of its URL (/dashboard/display#token=...):
+  // a fragment never leaves the browser, so no request line or access log holds it. It is
+  // kept for the tab and taken off the address bar; the API gets it as a Bearer header.
+  const hashToken = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (hashToken) {
+    sessionStorage.setItem(DISPLAY_KEY, hashToken);
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  const urlToken = location.pathname === "/dashboard/display" ? sessionStorage.getItem(DISPLAY_KEY) : null;
 
-  // A display screen carries its token in the URL; people log in and keep it per tab.
+  // People log in and keep their token per tab.
   function token() { return urlToken || sessionStorage.getItem(KEY); }
 
   class ApiError extends Error {

@@ -1,5 +1,5 @@
 // The factory-floor screen: today's production since local midnight, refreshed on its own.
-// Opened as /dashboard/display?token=DISPLAY_TOKEN[&refresh=SECONDS]; read-only.
+// Opened as /dashboard/display[?refresh=SECONDS]#token=DISPLAY_TOKEN; read-only.
 "use strict";
 
 (() => {
@@ -51,14 +51,32 @@
 
   function tick() { fill("clock", new Date().toLocaleTimeString()); }
 
-  document.addEventListener("DOMContentLoaded", () => {
+  function refuse(message) {
+    fill("main", el("p", { class: "error", id: "refused" }, message));
+  }
+
+  // The screen runs only on a display token that the API accepts (checked once, here).
+  async function start() {
     if (!KS.token()) {
-      fill("main", el("p", { class: "error" }, "This screen needs a display token."));
+      refuse("This screen needs a display token: /dashboard/display#token=...");
+      return;
+    }
+    let me;
+    try {
+      me = await api("/api/v1/auth/me");
+    } catch (e) {
+      refuse(`The display token was refused (${e.message}).`);
+      return;
+    }
+    if (me.kind !== "display") {
+      refuse("Open this screen with a display token, not a personal one.");
       return;
     }
     tick();
     setInterval(tick, 1000);
     refresh();
     setInterval(refresh, REFRESH_S * 1000);
-  });
+  }
+
+  document.addEventListener("DOMContentLoaded", start);
 })();
