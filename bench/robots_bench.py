@@ -32,11 +32,11 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import REPO, fresh_mysql_database, percentile, server  # noqa: E402
-from keystone_api.accounts.tokens import TokenClaims, mint  # noqa: E402
 from keystone_api.db import migrate  # noqa: E402
 from keystone_api.settings import Settings  # noqa: E402
 from keystone_api.storage.seaweed import SeaweedServer, free_port  # noqa: E402
 from keystone_sim.axon import AxonRobot, Backoff  # noqa: E402
+from tests.support.tokens import recorded_token  # noqa: E402
 
 SECRET = "bench-secret-" + "x" * 40
 TOPICS = [
@@ -185,9 +185,12 @@ def line(name: str, values: list[float], unit: str = "ms", scale: float = 1000) 
     )
 
 
-async def run(args: argparse.Namespace, base: str, api_pid: int, s3: SeaweedServer) -> None:
+async def run(
+    args: argparse.Namespace, base: str, api_pid: int, s3: SeaweedServer, db_url: str
+) -> None:
     settings = Settings(jwt_secret=SECRET)  # type: ignore[arg-type]
-    admin = {"Authorization": "Bearer " + mint(settings, TokenClaims("tool", "bench", "admin"))}
+    tool = recorded_token(settings, "admin", database_url=db_url, label="robots bench")
+    admin = {"Authorization": "Bearer " + tool}
     limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
         ids = await seed(http, admin)
@@ -306,7 +309,7 @@ def main() -> None:
             }
             cmd = [sys.executable, "-m", "keystone_api.cli.main", "api", "--port", str(port)]
             with server(cmd, env, base + "/healthz", out / "robots-api.log") as proc:
-                asyncio.run(run(args, base, proc.pid, s3))
+                asyncio.run(run(args, base, proc.pid, s3, db_url))
         finally:
             s3.stop()
 

@@ -31,14 +31,18 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.sync_seed import Edge, seed_episode, seed_registry  # noqa: E402
-from keystone_api.accounts.tokens import TokenClaims, mint  # noqa: E402
+from keystone_api.settings import DeployRole, Settings  # noqa: E402
 from keystone_api.storage.s3 import ensure_bucket, make_s3_client  # noqa: E402
 from keystone_api.storage.seaweed import SeaweedServer, free_port  # noqa: E402
 from tests.support import mysql  # noqa: E402
 from tests.support.processes import keystone_api_process  # noqa: E402
+from tests.support.tokens import recorded_token  # noqa: E402
 
 MIB = 1024 * 1024
 CLOUD_BUCKET = "cloud-episodes"
+
+# The cloud signs with its own key: an edge cannot mint what the cloud accepts.
+CLOUD_SECRET = "bench-cloud-secret-" + "y" * 40
 
 
 def random_file(path: Path, size: int) -> str:
@@ -172,10 +176,13 @@ def main() -> None:
             "KEYSTONE_DATABASE_URL": cloud_url,
             "KEYSTONE_S3_ENDPOINT_URL": cloud_store.endpoint_url,
             "KEYSTONE_CLOUD_BUCKET": CLOUD_BUCKET,
+            "KEYSTONE_JWT_SECRET": CLOUD_SECRET,
         }
         with keystone_api_process(env, tmp / "cloud-api.log") as cloud_api:
             base = get_settings()
-            token = mint(base, TokenClaims("service", "bench-edge", "service"))
+            # The cloud's own key, issuer and audience; recorded in the cloud's registry.
+            cloud = Settings(role=DeployRole.cloud, jwt_secret=SecretStr(CLOUD_SECRET))
+            token = recorded_token(cloud, "service", database_url=cloud_url, label="sync bench")
             settings = base.model_copy(
                 update={
                     "cloud_api_url": cloud_api,

@@ -8,8 +8,13 @@ import os
 from typing import Any
 
 from pydantic import SecretStr
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from keystone_api.accounts import registry
+from keystone_api.accounts.models import ApiToken, Role, User
 from keystone_api.accounts.tokens import TokenClaims, mint
+from keystone_api.db.engine import make_engine
 from keystone_api.devstack.config import (
     ADMIN_PASSWORD,
     ADMIN_USERNAME,
@@ -17,30 +22,89 @@ from keystone_api.devstack.config import (
     FLEET,
     INSPECTOR_PASSWORD,
     DevConfig,
+    DevKeys,
 )
 from keystone_api.devstack.seed import FACTORY, INSPECTOR, DemoWorld, seed_world
-from keystone_api.settings import Settings
+from keystone_api.settings import DeployRole, Settings
 from keystone_sim.fleet.provision import AdminApi
 from keystone_sim.fleet.target import DEV_COLLECTOR_PASSWORD
 
 TOKEN_TTL_S = 30 * 24 * 3600  # rewritten at every start; long enough for a dev session
+MINTED_BY = "keystone dev"
 
 
-def _settings(secret: str) -> Settings:
-    return Settings(jwt_secret=SecretStr(secret))
+def _settings(secret: str, role: DeployRole = DeployRole.edge) -> Settings:
+    # Issuer and audience as the process of that role derives them (keystone-edge,
+    # keystone-cloud), unless the environment names them.
+    return Settings(jwt_secret=SecretStr(secret), role=role)
 
 
-def service_token(secret: str) -> str:
-    """The edge's sync sender calling the cloud instance (same signing key in dev)."""
-    claims = TokenClaims("service", "edge-sync-dev", "service")
-    return mint(_settings(secret), claims, ttl_s=365 * 24 * 3600)
+def _recorded(
+    database_url: str, settings: Settings, role: Role, label: str, ttl_s: int, **scope: str
+) -> str:
+    """A tool, display or service token recorded in that instance's token registry; the one
+    the previous start minted for the same purpose is revoked (one live token each)."""
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session, session.begin():
+            older = select(ApiToken).where(
+                ApiToken.label == label,
+                ApiToken.created_by == MINTED_BY,
+                ApiToken.revoked_at.is_(None),
+            )
+            for row in session.execute(older).scalars():
+                registry.revoke(session, row, MINTED_BY)
+            _, token = registry.mint_recorded(
+                session, settings, role, ttl_s=ttl_s, label=label, created_by=MINTED_BY, **scope
+            )
+            return token
+    finally:
+        engine.dispose()
+
+
+def service_token(cfg: DevConfig, keys: DevKeys, world: DemoWorld) -> str:
+    """The edge's sync sender calling the cloud instance: signed with the cloud's key, for
+    the cloud's issuer and audience, recorded in the cloud's registry (where it can be
+    listed and revoked), and bound to the demo factory and its organization: it replicates
+    nothing else."""
+    cloud = _settings(keys.cloud, DeployRole.cloud)
+    return _recorded(
+        cfg.cloud_database_url,
+        cloud,
+        Role.service,
+        "edge sync (keystone dev)",
+        365 * 24 * 3600,
+        factory_id=world.factory_id,
+        organization_id=world.organization_id,
+    )
+
+
+def _user_tokens(cfg: DevConfig, settings: Settings, usernames: list[str]) -> dict[str, str]:
+    """Tokens of these accounts as a login would issue them (with their token version), for
+    a month: a password or role change revokes them as it does any login's."""
+    engine = make_engine(cfg.database_url)
+    try:
+        with Session(engine) as session:
+            users = session.execute(select(User).where(User.username.in_(usernames))).scalars()
+            return {
+                u.username: mint(
+                    settings,
+                    TokenClaims(
+                        "user", u.id, u.role.value, u.factory_id, token_version=u.token_version
+                    ),
+                    ttl_s=TOKEN_TTL_S,
+                )
+                for u in users
+            }
+    finally:
+        engine.dispose()
 
 
 def seed_and_mint(
-    cfg: DevConfig, secret: str, robot_type_id: str, robot_type: str
+    cfg: DevConfig, keys: DevKeys, robot_type_id: str, robot_type: str
 ) -> tuple[DemoWorld, dict[str, str]]:
-    settings = _settings(secret)
-    tool = mint(settings, TokenClaims("tool", "keystone-dev", "admin"), ttl_s=600)
+    settings = _settings(keys.edge)
+    tool = _recorded(cfg.database_url, settings, Role.admin, "seeding (keystone dev)", 600)
     api = AdminApi(cfg.url(cfg.api_port), tool)
     try:
         world = seed_world(
@@ -52,21 +116,22 @@ def seed_and_mint(
             collector_password=DEV_COLLECTOR_PASSWORD,
             inspector_password=INSPECTOR_PASSWORD,
         )
-        users = {u["username"]: u for u in api.items("/api/v1/users")}
     finally:
         api.close()
-
-    def user(username: str) -> str:
-        row = users[username]
-        claims = TokenClaims("user", row["id"], row["role"], row.get("factory_id"))
-        return mint(settings, claims, ttl_s=TOKEN_TTL_S)
-
-    display = TokenClaims("display", "display-token", "display", world.factory_id)
+    users = _user_tokens(cfg, settings, [ADMIN_USERNAME, INSPECTOR])
+    display = _recorded(
+        cfg.database_url,
+        settings,
+        Role.display,
+        "floor screen (keystone dev)",
+        TOKEN_TTL_S,
+        factory_id=world.factory_id,
+    )
     tokens = {
-        "admin": user(ADMIN_USERNAME),
-        "inspector": user(INSPECTOR),
-        "display": mint(settings, display, ttl_s=TOKEN_TTL_S),
-        "cloud_service": service_token(secret),
+        "admin": users[ADMIN_USERNAME],
+        "inspector": users[INSPECTOR],
+        "display": display,
+        "cloud_service": service_token(cfg, keys, world),
     }
     return world, tokens
 
@@ -78,7 +143,8 @@ def urls(cfg: DevConfig, edge_s3: str, cloud_s3: str, display_token: str) -> dic
         "api_docs": api + "/docs",
         "dashboard": api + "/dashboard",
         "inspection": api + "/dashboard/inspection",
-        "display": f"{api}/dashboard/display?token={display_token}",
+        # After '#': a fragment never leaves the browser, so no access log holds the token.
+        "display": f"{api}/dashboard/display#token={display_token}",
         "metrics": api + "/metrics",
         "dagster": cfg.url(cfg.dagster_port),
         "s3_edge": edge_s3,

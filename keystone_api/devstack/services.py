@@ -8,13 +8,13 @@ import os
 import sys
 from pathlib import Path
 
-from keystone_api.devstack import devfile
 from keystone_api.devstack.config import (
     ADMIN_PASSWORD,
     ADMIN_USERNAME,
     CLOUD_BUCKET,
     FLEET,
     DevConfig,
+    DevKeys,
 )
 from keystone_api.devstack.dagster_home import REPO_ROOT, write_dagster_home
 from keystone_api.devstack.processes import ManagedProcess
@@ -22,7 +22,8 @@ from keystone_api.devstack.processes import ManagedProcess
 KEYSTONE = [sys.executable, "-m", "keystone_api.cli.main"]
 
 
-def edge_env(cfg: DevConfig, secret: str, edge_s3: str, cloud_s3: str) -> dict[str, str]:
+def edge_env(cfg: DevConfig, keys: DevKeys, edge_s3: str) -> dict[str, str]:
+    """What every edge process shares; each adds its own store key (devstack/store_keys)."""
     return {
         **os.environ,
         "KEYSTONE_ROLE": "edge",
@@ -32,17 +33,10 @@ def edge_env(cfg: DevConfig, secret: str, edge_s3: str, cloud_s3: str) -> dict[s
         "KEYSTONE_S3_SECRET_KEY": cfg.s3_secret_key,
         "KEYSTONE_PUBLIC_BASE_URL": cfg.url(cfg.api_port),
         "KEYSTONE_DEV_MODE": "true",
-        "KEYSTONE_JWT_SECRET": secret,
+        "KEYSTONE_JWT_SECRET": keys.edge,
         "KEYSTONE_BOOTSTRAP_ADMIN_USERNAME": ADMIN_USERNAME,
         "KEYSTONE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "KEYSTONE_SYNC_MODE": "auto",
-        # The Dagster daemon's cloud_sync_sensor drains the queue into the cloud side.
-        "KEYSTONE_CLOUD_API_URL": cfg.url(cfg.cloud_api_port),
-        "KEYSTONE_CLOUD_SERVICE_TOKEN": devfile.service_token(secret),
-        "KEYSTONE_CLOUD_S3_ENDPOINT_URL": cloud_s3,
-        "KEYSTONE_CLOUD_S3_ACCESS_KEY": cfg.s3_access_key,
-        "KEYSTONE_CLOUD_S3_SECRET_KEY": cfg.s3_secret_key,
-        "KEYSTONE_CLOUD_BUCKET": CLOUD_BUCKET,
         # A handful of robots: QA at once rather than batched for a 6,000/h factory
         # (unless the environment says otherwise).
         "KEYSTONE_QA_MIN_BATCH": os.environ.get("KEYSTONE_QA_MIN_BATCH", "10"),
@@ -50,7 +44,26 @@ def edge_env(cfg: DevConfig, secret: str, edge_s3: str, cloud_s3: str) -> dict[s
     }
 
 
-def cloud_env(cfg: DevConfig, secret: str, cloud_s3: str) -> dict[str, str]:
+def sync_env(
+    cfg: DevConfig, service_token: str, cloud_s3: str, cloud_key: dict[str, str]
+) -> dict[str, str]:
+    """The sync sender's side of the cloud (the Dagster daemon's cloud_sync_sensor drains
+    the queue into the cloud instance): only the Dagster processes have it."""
+    return {
+        "KEYSTONE_CLOUD_API_URL": cfg.url(cfg.cloud_api_port),
+        # Minted with the cloud's own key (devfile.service_token): the edge cannot make one.
+        "KEYSTONE_CLOUD_SERVICE_TOKEN": service_token,
+        "KEYSTONE_CLOUD_S3_ENDPOINT_URL": cloud_s3,
+        "KEYSTONE_CLOUD_S3_ACCESS_KEY": cfg.s3_access_key,
+        "KEYSTONE_CLOUD_S3_SECRET_KEY": cfg.s3_secret_key,
+        **cloud_key,
+        "KEYSTONE_CLOUD_BUCKET": CLOUD_BUCKET,
+    }
+
+
+def cloud_env(
+    cfg: DevConfig, keys: DevKeys, cloud_s3: str, store_key: dict[str, str]
+) -> dict[str, str]:
     return {
         **os.environ,
         "KEYSTONE_ROLE": "cloud",
@@ -59,9 +72,10 @@ def cloud_env(cfg: DevConfig, secret: str, cloud_s3: str) -> dict[str, str]:
         "KEYSTONE_S3_ACCESS_KEY": cfg.s3_access_key,
         "KEYSTONE_S3_SECRET_KEY": cfg.s3_secret_key,
         "KEYSTONE_PUBLIC_BASE_URL": cfg.url(cfg.cloud_api_port),
-        "KEYSTONE_JWT_SECRET": secret,  # verifies the edge's service token
+        "KEYSTONE_JWT_SECRET": keys.cloud,  # its own: verifies the edge's service token
         "KEYSTONE_CLOUD_BUCKET": CLOUD_BUCKET,
         "KEYSTONE_MAX_BODY_BYTES": str(8 * 1024 * 1024),
+        **store_key,  # reads the cloud bucket only
     }
 
 
@@ -86,13 +100,16 @@ def apis(
     ]
 
 
-def dagster(cfg: DevConfig, logs: Path, edge: dict[str, str]) -> list[ManagedProcess]:
+def dagster_home(cfg: DevConfig) -> dict[str, str]:
+    """The Dagster instance's directory (written here) and database: environment lines."""
     home = cfg.state_dir / "dagster_home"
     mysql = _dagster_database_url(cfg.mysql_url) if cfg.mysql_url else None
     write_dagster_home(home, mysql)
-    env = {**edge, "DAGSTER_HOME": str(home)}
-    if mysql:
-        env["DAGSTER_MYSQL_URL"] = mysql
+    return {"DAGSTER_HOME": str(home), **({"DAGSTER_MYSQL_URL": mysql} if mysql else {})}
+
+
+def dagster(cfg: DevConfig, logs: Path, env: dict[str, str]) -> list[ManagedProcess]:
+    """`env`: the edge's, with the QA key, the sync sender's cloud side and dagster_home."""
     bin_dir = Path(sys.executable).parent
     workspace = str(REPO_ROOT / "workspace.yaml")
     return [

@@ -12,8 +12,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from keystone_api.devstack import devfile, services
-from keystone_api.devstack.config import CLOUD_BUCKET, FLEET, DevConfig, check_ports, jwt_secret
+from keystone_api.devstack import devfile, services, store_keys
+from keystone_api.devstack.config import CLOUD_BUCKET, FLEET, DevConfig, check_ports, dev_keys
 from keystone_api.devstack.dagster_home import prepare_instance
 from keystone_api.devstack.processes import ManagedProcess, stop_all, wait_healthy
 from keystone_api.devstack.recovery import release_qa_claims
@@ -42,7 +42,7 @@ class DevStack:
         cfg = self.config
         cfg.state_dir.mkdir(parents=True, exist_ok=True)
         check_ports(cfg)
-        secret = jwt_secret(cfg.state_dir)
+        keys = dev_keys(cfg.state_dir)
         edge_s3, cloud_s3 = self._start_stores()
         from keystone_api.db import migrate
 
@@ -53,18 +53,31 @@ class DevStack:
         release_qa_claims(cfg.database_url)
         robot_type_id, robot_type = self._seed_database()
         self._ensure_cloud_bucket(cloud_s3)
-        edge_env = services.edge_env(cfg, secret, edge_s3, cloud_s3)
-        apis = services.apis(cfg, self.logs, edge_env, services.cloud_env(cfg, secret, cloud_s3))
-        dagster = services.dagster(cfg, self.logs, edge_env)
-        self.services = [*apis, *dagster]
+        keys_of = store_keys.process_keys(cfg, edge_s3, cloud_s3)
+        edge_env = services.edge_env(cfg, keys, edge_s3)
+        cloud_env = services.cloud_env(cfg, keys, cloud_s3, keys_of.cloud)
+        apis = services.apis(cfg, self.logs, {**edge_env, **keys_of.api}, cloud_env)
+        self.services = list(apis)
         for proc in apis:
             proc.start()
         # While the APIs start: the Dagster instance, before its webserver and daemon.
-        prepare_instance(dagster[0].env, self.logs / "dagster-instance.log")
+        home = services.dagster_home(cfg)
+        prepare_instance({**edge_env, **home}, self.logs / "dagster-instance.log")
+        wait_healthy(self.services, HEALTH_TIMEOUT_S)
+        self.world, self.tokens = devfile.seed_and_mint(cfg, keys, robot_type_id, robot_type)
+        # Dagster's sync sender writes the demo factory's prefix in the cloud bucket only,
+        # with a service token bound to that factory: both exist once the world does.
+        sync = services.sync_env(
+            cfg,
+            self.tokens["cloud_service"],
+            cloud_s3,
+            store_keys.sync_cloud_key(cfg, cloud_s3, self.world.factory_id),
+        )
+        dagster = services.dagster(cfg, self.logs, {**edge_env, **keys_of.qa, **sync, **home})
+        self.services += dagster
         for proc in dagster:
             proc.start()
         wait_healthy(self.services, HEALTH_TIMEOUT_S)
-        self.world, self.tokens = devfile.seed_and_mint(cfg, secret, robot_type_id, robot_type)
         self.urls = devfile.urls(cfg, edge_s3, cloud_s3, self.tokens["display"])
         devfile.write(cfg, self.urls, self.tokens, self.world, edge_s3, cloud_s3)
         self._seed_fleet(robot_type)

@@ -93,6 +93,66 @@ def _count(api: str, token: str, path: str) -> int:
     return int(_get(f"{api}/api/v1/{path}", token).json()["total"])
 
 
+CLOUD = "cloud-episodes"
+
+
+def _s3(endpoint: str, access: str, secret: str) -> Any:
+    from keystone_api.storage.s3 import make_s3_client
+
+    return make_s3_client(endpoint, access, secret)
+
+
+def _environ_of(dev: Dev, program: str, *args: str) -> dict[str, str]:
+    """The environment of the child of `keystone dev` running `program` with `args`."""
+    for child in psutil.Process(dev.proc.pid).children(recursive=True):
+        cmd = child.cmdline()
+        if any(part.endswith(program) for part in cmd) and all(a in cmd for a in args):
+            return dict(child.environ())
+    raise AssertionError(f"no {program} {' '.join(args)} under keystone dev")
+
+
+def _refused(call: Any) -> bool:
+    from botocore.exceptions import ClientError
+
+    try:
+        call()
+    except ClientError as exc:
+        return bool(exc.response["Error"]["Code"] == "AccessDenied")
+    return False
+
+
+def _each_process_holds_its_own_store_key(dev: Dev, ports: dict[str, int], doc: Any) -> None:
+    """As in production, not the store's admin key: the API reads recordings (and alone
+    holds the identity credentials that make robots' keys), Dagster reads them and writes
+    evidence under qa/, and its cloud key writes only the demo factory's prefix."""
+    admin_key, edge, cloud = doc["s3"]["access_key"], doc["s3"]["edge"], doc["s3"]["cloud"]
+    api = _environ_of(dev, "main", "api", "--port", str(ports["api-port"]))
+    daemon = _environ_of(dev, "dagster-daemon")
+    assert api["KEYSTONE_S3_ADMIN_ACCESS_KEY"] == admin_key
+    assert "KEYSTONE_S3_ADMIN_ACCESS_KEY" not in daemon
+    assert "KEYSTONE_CLOUD_S3_ACCESS_KEY" not in api
+    reader = _s3(edge["endpoint"], api["KEYSTONE_S3_ACCESS_KEY"], api["KEYSTONE_S3_SECRET_KEY"])
+    qa = _s3(edge["endpoint"], daemon["KEYSTONE_S3_ACCESS_KEY"], daemon["KEYSTONE_S3_SECRET_KEY"])
+    sender = _s3(
+        cloud["endpoint"],
+        daemon["KEYSTONE_CLOUD_S3_ACCESS_KEY"],
+        daemon["KEYSTONE_CLOUD_S3_SECRET_KEY"],
+    )
+    assert admin_key not in {
+        api["KEYSTONE_S3_ACCESS_KEY"],
+        daemon["KEYSTONE_S3_ACCESS_KEY"],
+        daemon["KEYSTONE_CLOUD_S3_ACCESS_KEY"],
+    }
+    bucket, factory_id = edge["bucket"], doc["factory"]["id"]
+    assert reader.list_objects_v2(Bucket=bucket)["KeyCount"] >= 1
+    assert _refused(lambda: reader.put_object(Bucket=bucket, Key="qa/x", Body=b"x"))
+    qa.put_object(Bucket=bucket, Key="qa/dev-key-check", Body=b"x")
+    assert _refused(lambda: qa.put_object(Bucket=bucket, Key=f"{factory_id}/x", Body=b"x"))
+    assert _refused(lambda: qa.delete_object(Bucket=bucket, Key="qa/dev-key-check"))
+    assert _refused(lambda: sender.put_object(Bucket=CLOUD, Key="another-factory/x", Body=b"x"))
+    assert _refused(lambda: sender.list_objects_v2(Bucket=CLOUD))
+
+
 @pytest.mark.timeout(600)
 def test_dev_runs_stops_and_continues(tmp_path: Path) -> None:
     ports = {
@@ -122,12 +182,29 @@ def test_dev_runs_stops_and_continues(tmp_path: Path) -> None:
         assert _get(f"{api}/api/v1/auth/me", tokens["admin"]).json()["role"] == "admin"
         assert _get(f"{api}/api/v1/auth/me", tokens["inspector"]).json()["role"] == "inspector"
         assert _get(urls["display"]).status_code == 200
+        assert "#token=" in urls["display"]  # a fragment: never in a request line or log
+        # The cloud has its own key: the edge's service token is minted with it, and an edge
+        # admin's token is nothing there.
+        cloud_me = _get(f"{urls['cloud_api']}/api/v1/auth/me", tokens["cloud_service"])
+        assert cloud_me.json()["kind"] == "service"
+        assert _get(f"{urls['cloud_api']}/api/v1/auth/me", tokens["admin"]).status_code == 401
+        keys = json.loads((state / "secrets.json").read_text())
+        assert keys["jwt_secret"] != keys["cloud_jwt_secret"]
         assert _get(urls["inspection"]).status_code == 200
         # The simulated fleet registers its robot and lands recordings, untouched.
         admin = tokens["admin"]
         _until(lambda: _count(api, admin, "episodes"), 120, "a landed episode")
         before = {p: _count(api, admin, p) for p in ("organizations", "robots", "workstations")}
         factory_id = doc["factory"]["id"]
+        _each_process_holds_its_own_store_key(dev, ports, doc)
+        # ... and with them the loop still closes: an approved episode reaches the cloud.
+        s3 = doc["s3"]
+        cloud = _s3(s3["cloud"]["endpoint"], s3["access_key"], s3["secret_key"])
+        _until(
+            lambda: cloud.list_objects_v2(Bucket=CLOUD, Prefix=f"{factory_id}/")["KeyCount"],
+            240,
+            "an episode synced to the cloud",
+        )
     finally:
         started = dev.interrupt() if dev.proc.poll() is None else []
     gone, alive = psutil.wait_procs(started, timeout=30)
