@@ -16,7 +16,7 @@ from keystone_api.metrics.collector import metric_names
 from tests.alerts import seed
 from tests.api.world import World, auth, ok
 from tests.dashboard.seed import seed_production
-from tests.metrics.env import new_scrape_token, settings_env
+from tests.support.settings_env import new_scrape_token, settings_env
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 

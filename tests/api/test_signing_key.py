@@ -8,8 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 
 import httpx
 import pytest
@@ -22,6 +21,7 @@ from tests.api.forged import forge
 from tests.api.world import auth, tool_token
 from tests.support.live import serve_app
 from tests.support.processes import KEYSTONE
+from tests.support.settings_env import settings_env
 from tests.support.tokens import recorded_token
 
 UNSET = None
@@ -70,25 +70,9 @@ def test_the_dagster_code_location_refuses_to_load_without_a_key() -> None:
     assert "KEYSTONE_JWT_SECRET: not set" in result.stderr
 
 
-@contextmanager
-def _environment(**values: str) -> Iterator[None]:
-    before = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    get_settings.cache_clear()
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        get_settings.cache_clear()
-
-
 @pytest.mark.parametrize("secret", [FORMER_DEFAULT_SECRET, SHORT, ""])
 def test_create_app_refuses_a_weak_key(secret: str) -> None:
-    with _environment(KEYSTONE_JWT_SECRET=secret), pytest.raises(ConfigError) as refused:
+    with settings_env(jwt_secret=secret), pytest.raises(ConfigError) as refused:
         from keystone_api.app import create_app
 
         create_app()
@@ -107,8 +91,8 @@ def _app(settings: Settings) -> FastAPI:
     from keystone_api.app import create_app
     from keystone_api.deps import settings_dep
 
-    env = {"KEYSTONE_ROLE": settings.role.value}
-    with _environment(**env, KEYSTONE_JWT_SECRET=settings.jwt_secret.get_secret_value()):
+    secret = settings.jwt_secret.get_secret_value()
+    with settings_env(role=settings.role.value, jwt_secret=secret):
         app = create_app()
     app.dependency_overrides[settings_dep] = lambda: settings
     return app

@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from keystone_api.preflight import ConfigError, load_settings
 from tests.api.world import World, auth, build_world
-from tests.metrics.env import new_scrape_token, settings_env
+from tests.support.settings_env import new_scrape_token, settings_env
 
 FRESH = {"metrics_min_interval_s": "0"}  # every scrape reads: these tests compare contents
 

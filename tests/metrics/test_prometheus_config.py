@@ -10,7 +10,7 @@ import httpx
 import yaml
 
 from tests.conftest import REPO_ROOT
-from tests.metrics.env import new_scrape_token, settings_env
+from tests.support.settings_env import new_scrape_token, settings_env
 
 CONFIG = REPO_ROOT / "deploy" / "prometheus" / "prometheus.yml"
 

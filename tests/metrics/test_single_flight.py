@@ -16,8 +16,8 @@ import pytest
 from keystone_api.metrics.collector import KeystoneCollector
 from keystone_api.metrics.scrapes import Scrapes
 from tests.api.world import auth
-from tests.metrics.env import new_scrape_token, settings_env
 from tests.support.live import serve_app
+from tests.support.settings_env import new_scrape_token, settings_env
 
 
 @pytest.fixture
