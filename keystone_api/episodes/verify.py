@@ -24,6 +24,7 @@ from typing import Any
 
 from botocore.client import BaseClient
 
+from keystone_api.episodes.embedded_sidecar import EmbeddedSidecarMissing, embedded_sidecar
 from keystone_api.episodes.landing import LandedRecording
 from keystone_api.episodes.sidecar import SidecarInvalid, parse_sidecar
 from keystone_api.errors import Invalid
@@ -80,6 +81,13 @@ def _sidecar(client: BaseClient, bucket: str, key: str, size: int) -> tuple[dict
     except SidecarInvalid as exc:
         raise VerificationFailed("bad_sidecar", f"sidecar is refused: {exc}") from None
     return data, hashlib.sha256(raw).hexdigest()
+
+
+def _embedded(client: BaseClient, bucket: str, key: str) -> dict[str, Any]:
+    try:
+        return embedded_sidecar(client, bucket, key)
+    except EmbeddedSidecarMissing as exc:
+        raise VerificationFailed("no_sidecar", f"MCAP-only upload refused: {exc}") from None
 
 
 def _section(doc: dict[str, Any], name: str) -> dict[str, Any]:
@@ -161,19 +169,27 @@ def verify_pair(
     expected_sha256: str | None = None,
     source: str = "unknown",
     read: bool = True,
+    complete: bool = False,
 ) -> LandedRecording:
     """`read=False`: never read a whole recording (the sensor's ticks must stay short); a
-    pair that would need it is refused as `needs_read`, not failed."""
+    pair that would need it is refused as `needs_read`, not failed.
+
+    `complete`: the uploader said it uploaded all it will (the daemon's upload_complete,
+    or a task it waits to have ACKed). It uploads a sidecar before it says so, so a
+    missing one then means an MCAP-only upload: its facts come from the MCAP itself."""
     mcap = head_or_none(client, bucket, key.mcap_key, ChecksumMode="ENABLED")
     if mcap is None:
         raise VerificationFailed("missing_mcap", f"s3://{bucket}/{key.mcap_key} does not exist")
     side = head_or_none(client, bucket, key.sidecar_key)
-    if side is None:
+    if side is None and not complete:
         raise VerificationFailed(
             "missing_sidecar", f"s3://{bucket}/{key.sidecar_key} does not exist"
         )
     size = int(mcap["ContentLength"])
-    sidecar, sidecar_sha = _sidecar(client, bucket, key.sidecar_key, int(side["ContentLength"]))
+    if side is None:
+        sidecar, sidecar_sha = _embedded(client, bucket, key.mcap_key), None
+    else:
+        sidecar, sidecar_sha = _sidecar(client, bucket, key.sidecar_key, int(side["ContentLength"]))
     rec: dict[str, Any] = _section(sidecar, "recording")
     task: dict[str, Any] = _section(sidecar, "task")
     if task.get("task_id") not in (None, "", key.task_id):
@@ -198,10 +214,10 @@ def verify_pair(
         mcap_key=key.mcap_key,
         mcap_size_bytes=size,
         checksum_sha256=checksum,
-        sidecar_key=key.sidecar_key,
-        sidecar_size_bytes=int(side["ContentLength"]),
+        sidecar_key=key.sidecar_key if side is not None else None,
+        sidecar_size_bytes=int(side["ContentLength"]) if side is not None else 0,
         sidecar_sha256=sidecar_sha,
         sidecar=sidecar,
-        landed_at=side["LastModified"],
+        landed_at=(side or mcap)["LastModified"],
         source=source,
     )

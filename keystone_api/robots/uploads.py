@@ -203,7 +203,11 @@ def verify_and_register(
     bucket = settings.bucket_for(robot.factory_id)
     try:
         key = _key(client, bucket, robot, task, info.get("s3_key") or info.get("object_key"))
-        landed = verify_pair(client, bucket, key, task.finish_callback, expected, "transfer")
+        # Called on upload_complete or for a task the daemon waits to have ACKed: all it
+        # will upload is there (an MCAP-only upload has no sidecar object).
+        landed = verify_pair(
+            client, bucket, key, task.finish_callback, expected, "transfer", complete=True
+        )
         episode, created = register_landed_recording(session, landed, f"device:{robot.device_id}")
     except VerificationFailed as exc:
         return _rejected(session, robot, row, task_id, exc.reason, exc.message)
