@@ -115,6 +115,9 @@ class Task(Timestamps, Versioned, Base):
     start_callback: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     finish_callback: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     failure_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    # When the recorder of this ready / in-progress task lost its socket (it keeps
+    # recording and reconnects): the task stays its own; cleared when the recorder is back.
+    recorder_offline_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class TaskTransition(Base):
