@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     # Robots' doors (robots/throttle.py), as `limits` rate strings: frames a robot socket
     # may send, and refused handshakes or registrations an address may make.
     robot_frame_rate: str = "60/10seconds"
+    # A task whose recorder lost its socket stays its own (the recorder keeps recording and
+    # retries every few seconds, up to ~18 s apart); staff may release it to another
+    # station only once the recorder has been away this long.
+    recorder_offline_release_s: float = Field(120.0, ge=0, le=24 * 3600)
     door_refusal_rate: str = "30/minute"
     # Logins (accounts/logins.py): failed attempts allowed per username and per client
     # address (tiers: a persistent guesser waits a minute, then an hour, then a day), how

@@ -114,6 +114,11 @@ class TaskOut(Out):
     finished_at: datetime | None
     completed_at: datetime | None
     failure_reason: str | None
+    recorder_offline_at: datetime | None = Field(
+        None,
+        description="When the recorder holding this task lost its socket (it may still "
+        "be recording); cleared when it is back",
+    )
     created_at: datetime
     updated_at: datetime
     version: int

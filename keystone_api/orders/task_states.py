@@ -1,7 +1,8 @@
 """The task lifecycle: one explicit state machine (the original Keystone's states).
 
     pending -> ready -> in_progress -> uploading -> completed
-    ready / in_progress -> pending     (recording cancelled, robot disconnected)
+    ready / in_progress -> pending     (recording cancelled or released; a recorder that
+                                        comes back without it)
     in_progress / uploading -> failed  (upload failed; an operator may retry)
     pending / ready -> cancelled       (batch or order cancelled)
 
@@ -38,6 +39,8 @@ ALLOWED: dict[S, frozenset[S]] = {
 
 OPEN = frozenset({S.pending, S.ready, S.in_progress, S.uploading})
 UNSTARTED = frozenset({S.pending, S.ready})
+# Held by a recorder: configured on it, or being recorded (a dropped socket keeps them).
+RUNNABLE = frozenset({S.ready, S.in_progress})
 
 
 class IllegalTransition(Conflict):

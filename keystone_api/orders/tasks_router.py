@@ -18,6 +18,7 @@ from keystone_api.orders import dispatch, task_states
 from keystone_api.orders import schemas as s
 from keystone_api.orders.access import collector_workstation_ids, load_task
 from keystone_api.orders.models import Order, Task, TaskStatus, TaskTransition
+from keystone_api.orders.offline import check_offline_release
 from keystone_api.orders.progress import after_task_change
 
 router = APIRouter(prefix="/api/v1", tags=["tasks"])
@@ -124,12 +125,23 @@ def cancel_task(
     "/tasks/{task_id}/release",
     response_model=s.TaskOut,
     summary="Return a ready/in-progress task to pending (recording abandoned)",
+    description="A task whose recorder went offline (`recorder_offline_at`; the robot may "
+    "still be recording) is released by an operator or admin only, once the recorder has "
+    "been away KEYSTONE_RECORDER_OFFLINE_RELEASE_S (120 s): before that, 409 with "
+    "`retry_after_s`.",
 )
 def release_task(
-    task_id: str, body: s.TaskActionIn, session: SessionDep, principal: CurrentPrincipal
+    task_id: str,
+    body: s.TaskActionIn,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    settings: SettingsDep,
 ) -> Task:
     principal.require(Role.admin, Role.operator, Role.collector)
     task = load_task(session, principal, task_id, lock=True)
+    if task.recorder_offline_at is not None and task.status in task_states.RUNNABLE:
+        check_offline_release(task, principal, settings)
+        task.recorder_offline_at = None
     if task.status == TaskStatus.pending:
         task.assigned_at = None  # give a handed-out task back to the queue
     else:

@@ -47,11 +47,13 @@ async def recorder_socket(websocket: WebSocket, device_id: str) -> None:
     current = await close_link(hub, link)
     await link.drained()  # the recorder's last reports count before anything is released
     if current and code != SERVER_RESTART and not hub.closing.is_set():
-        # A recorder that is gone records nothing: its ready / in_progress tasks are free
-        # again. (Not when this server stops: the robots keep recording and come back.)
-        released = await db_call(task_sync.release_runnable, robot, "recorder disconnected")
-        if released:
-            log.info("recorder %s gone: tasks %s back to pending", device_id, released)
+        # The recorder keeps recording without its socket and comes back: its tasks stay
+        # its own, marked offline. (When this server stops nothing is marked: it is not the
+        # robot that went away.)
+        marked = await db_call(task_sync.mark_recorder_offline, robot)
+        if marked:
+            log.info("recorder %s offline: tasks %s kept, marked offline", device_id, marked)
+            hub.events.publish("recorder_offline", robot, task_ids=marked)
 
 
 async def call(hub: Hub, link: Link, action: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -159,6 +161,7 @@ async def _persist_state(
 ) -> None:
     def work(session: Any) -> str | None:
         record_recorder_state(session, link.robot.robot_id, current, task_id, at)
+        task_sync.recorder_back(session, link.robot, current, task_id)
         if task_id is None:
             return None
         cause = f"recorder {current} ({source})"

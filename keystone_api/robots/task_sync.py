@@ -1,5 +1,6 @@
 """Tasks follow their recorder: `config_applied` -> ready, `recording` -> in_progress; a
-cancel or a lost recorder returns ready / in_progress tasks to pending; a `finish` answer
+cancel returns ready / in_progress tasks to pending; a recorder whose socket drops keeps
+its tasks (marked offline) until it is back and says what it holds; a `finish` answer
 moves the task to uploading even when the finish callback is lost.
 
 A robot only moves its own tasks: the task must be assigned to it, or belong to the
@@ -25,7 +26,7 @@ from keystone_api.robots.connections import RobotRef
 from keystone_api.settings import Settings
 
 S = TaskStatus
-RUNNABLE = (S.ready, S.in_progress)
+RUNNABLE = task_states.RUNNABLE
 
 
 def owned_task(
@@ -93,24 +94,42 @@ def task_finished(session: Session, robot: RobotRef, task_id: str) -> str | None
     return task.status.value
 
 
-def release_runnable(session: Session, robot: RobotRef, cause: str) -> list[str]:
-    """The recorder is gone: its ready / in_progress tasks go back to pending."""
+def _robots_tasks(session: Session, robot: RobotRef, *where: Any, lock: bool = True) -> list[Task]:
+    """This robot's tasks (assigned to it, or of its workstation) matching `where`."""
     ws_ids = select(Workstation.id).where(Workstation.robot_id == robot.robot_id)
-    tasks = session.execute(
-        select(Task)
-        .where(
-            Task.status.in_(RUNNABLE),
-            or_(Task.robot_id == robot.robot_id, Task.workstation_id.in_(ws_ids)),
-        )
-        .with_for_update()
-    ).scalars()
-    released = []
-    for task in tasks:
-        if task.robot_id not in (None, robot.robot_id):
-            continue
-        _move(session, task, S.pending, f"device:{robot.device_id}", cause)
-        released.append(task.id)
-    return released
+    stmt = select(Task).where(
+        *where, or_(Task.robot_id == robot.robot_id, Task.workstation_id.in_(ws_ids))
+    )
+    tasks = session.execute(stmt.with_for_update() if lock else stmt).scalars()
+    return [task for task in tasks if task.robot_id in (None, robot.robot_id)]
+
+
+def mark_recorder_offline(session: Session, robot: RobotRef) -> list[str]:
+    """The recorder's socket dropped. A real recorder keeps recording and reconnects with
+    backoff (axon-protocol.md section 7), so its ready / in-progress tasks stay its own,
+    marked with when it went offline: never back to pending, where another station could
+    take them while the robot still records. It says what became of them when it is back
+    (recorder_back), or staff release them once the recorder stayed away long enough."""
+    marked = []
+    for task in _robots_tasks(session, robot, Task.status.in_(RUNNABLE)):
+        if task.recorder_offline_at is None:
+            task.recorder_offline_at = utcnow()
+            marked.append(task.id)
+    return marked
+
+
+def recorder_back(session: Session, robot: RobotRef, current: str, task_id: str | None) -> None:
+    """The recorder (re)connected and says its state: the task it still holds continues;
+    a task it no longer holds (it restarted, or moved on) goes back to pending."""
+    marked = Task.recorder_offline_at.is_not(None)
+    if not _robots_tasks(session, robot, marked, lock=False):
+        return  # the usual case: nothing to settle, nothing locked
+    for task in _robots_tasks(session, robot, marked):
+        task.recorder_offline_at = None
+        if task.id != task_id and task.status in RUNNABLE:
+            cause = f"recorder back ({current}) without this task"
+            _move(session, task, S.pending, f"device:{robot.device_id}", cause)
+            task.assigned_at = None
 
 
 def prepare_config(

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from keystone_sim.axon import Faults
+from tests.api.world import tool_token
 from tests.robots.harness import Site, count_episodes
+from tests.support.settings_env import settings_env
 
 pytestmark = pytest.mark.anyio
 
@@ -23,42 +25,83 @@ async def _start_recorded(site: Site, task_id: str) -> bool:
     return (await site.task(task_id))["start_callback"] is not None
 
 
-async def test_recorder_lost_mid_recording_returns_task_to_pending(site: Site) -> None:
+async def _recording(site: Site):  # type: ignore[no-untyped-def]
     robot, station, token, task_id = await _ready_station(site)
     await site.act(robot, "config", token, task_id=task_id)
     await site.act(robot, "begin", token)
-
     # The start callback may come after the answer (and would move a released task on).
     await site.until(lambda: _start_recorded(site, task_id), what="start callback")
+    return robot, station, token, task_id
+
+
+async def _marked_offline(site: Site, task_id: str) -> dict:  # type: ignore[type-arg]
+    async def marked() -> bool:
+        return (await site.task(task_id))["recorder_offline_at"] is not None
+
+    await site.until(marked, what="the task marked recorder-offline")
+    return await site.task(task_id)  # type: ignore[no-any-return]
+
+
+async def test_a_recorder_lost_mid_recording_keeps_its_task_until_staff_release_it(
+    site: Site,
+) -> None:
+    """The real recorder keeps recording without its socket: its task is not handed to
+    anyone else; staff release it once the recorder stayed away long enough."""
+    robot, station, token, task_id = await _recording(site)
     await robot.recorder.stop()  # type: ignore[union-attr]  # gone for good
-    detail = await site.wait_status(task_id, "pending")
-    assert detail["transitions"][-1]["cause"] == "recorder disconnected"
-    assert detail["start_callback"] is None  # the abandoned recording's facts are dropped
+    detail = await _marked_offline(site, task_id)
+    assert detail["status"] == "in_progress"
+    assert "pending" not in [t["to_status"] for t in detail["transitions"]]
+    # Another call for the station's next task gets the same task, still in progress.
     again = await site.call("POST", f"/api/v1/workstations/{station.ws_id}/tasks/next", token)
-    assert again["id"] == task_id  # still the station's task: it is recorded again
-    await site.act(robot, "begin", token, expect=409)  # nobody to send it to
+    assert again["id"] == task_id and again["status"] == "in_progress"
+    release = f"/api/v1/tasks/{task_id}/release"
+    refused = await site.call("POST", release, token, 403, json={})  # not the collector
+    assert "may still be recording" in refused["error"]["message"]
+    operator = tool_token("operator")
+    early = await site.call("POST", release, operator, 409, json={})
+    assert 0 < early["error"]["details"]["retry_after_s"] <= 120
+    with settings_env(recorder_offline_release_s="0"):
+        released = await site.call("POST", release, operator, json={"reason": "robot dead"})
+    assert released["status"] == "pending" and released["recorder_offline_at"] is None
+    detail = await site.task(task_id)
+    assert detail["transitions"][-1]["cause"] == "robot dead"
     resp = await site.call("POST", f"/api/v1/recorder/{robot.device_id}/begin", token, 409)
     assert resp["error"]["code"] == "recorder_not_connected"
 
 
-async def test_recorder_flap_while_recording_converges(site: Site) -> None:
-    robot, station, token, task_id = await _ready_station(site)
-    await site.act(robot, "config", token, task_id=task_id)
-    await site.act(robot, "begin", token)
-    await site.until(lambda: _start_recorded(site, task_id), what="start callback")
+async def test_a_recorder_that_flaps_keeps_recording_its_task(site: Site) -> None:
+    robot, station, token, task_id = await _recording(site)
     await robot.recorder.drop_connection()  # type: ignore[union-attr]  # it reconnects
 
-    async def back_in_progress() -> bool:
+    async def back() -> bool:
         detail = await site.task(task_id)
-        steps = [t["to_status"] for t in detail["transitions"]]
         state = await site.call("GET", f"/api/v1/recorder/{robot.device_id}/state")
         live = state["connected"] and state["state"] == "recording"
-        return "pending" in steps and detail["status"] == "in_progress" and live
+        return live and detail["recorder_offline_at"] is None
 
-    await site.until(back_in_progress, what="pending, then in_progress again on reconnect")
+    await site.until(back, what="the recorder back, recording its task")
+    detail = await site.task(task_id)
+    assert detail["status"] == "in_progress"  # never pending, never anyone else's
+    assert [t["to_status"] for t in detail["transitions"]] == ["ready", "in_progress"]
     await site.act(robot, "finish", token)
     await robot.transfer.wait_acked(task_id, 20)  # type: ignore[union-attr]
     await site.wait_status(task_id, "completed")
+
+
+async def test_a_recorder_back_without_its_task_gives_it_back(site: Site) -> None:
+    """A recorder restarted mid-recording comes back idle (its file is lost, nothing is
+    uploaded): the task goes back to pending, to be recorded again."""
+    robot, station, token, task_id = await _recording(site)
+    recorder = robot.recorder
+    assert recorder is not None
+    recorder.state, recorder.config = "idle", None  # as a restarted recorder is
+    await recorder.drop_connection()
+    detail = await site.wait_status(task_id, "pending")
+    assert detail["recorder_offline_at"] is None
+    assert detail["transitions"][-1]["cause"] == "recorder back (idle) without this task"
+    again = await site.call("POST", f"/api/v1/workstations/{station.ws_id}/tasks/next", token)
+    assert again["id"] == task_id  # still the station's task: it is recorded again
 
 
 @pytest.mark.parametrize(
