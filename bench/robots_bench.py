@@ -208,7 +208,12 @@ async def run(
             for i in range(args.robots)
         ]
         t0 = time.monotonic()
-        await gather_limited(20, [r.register() for r in robots])
+        # One at a time: each registration makes the robot's store identity, and SeaweedFS
+        # applies identity changes one at a time, each slower with every identity it holds
+        # (its whole configuration is rebuilt: bench/store_keys_bench.py); registrations
+        # queued behind each other outwait axon-config's 10 s from ~150 robots on.
+        await gather_limited(1, [r.register() for r in robots])
+        print(f"{args.robots} robots registered in {time.monotonic() - t0:.1f} s")
         for r in robots:
             await r.start()
         await asyncio.gather(*(r.wait_connected(60) for r in robots))
