@@ -12,6 +12,7 @@ from keystone_api.accounts.principal import AdminPrincipal, StaffPrincipal
 from keystone_api.deps import SessionDep, SettingsDep
 from keystone_api.robots import templates
 from keystone_api.robots.registration import register_device
+from keystone_api.robots.schema_paths import DEFAULT_ROS_DISTRO, DISTRO_PATTERN, search_paths
 from keystone_api.robots.schemas import (
     RegisterIn,
     RegisterOut,
@@ -144,12 +145,30 @@ def delete_template(
 @router.post(
     "/robot_types/{robot_type_id}/config_templates/defaults",
     response_model=list[TemplateSummary],
-    summary="Install the shipped templates (robot type name and topics filled in)",
+    summary="Install the shipped templates (robot type name, topics and schema paths filled in)",
 )
 def install_defaults(
     robot_type_id: str,
     session: SessionDep,
     _: AdminPrincipal,
     overwrite: bool = Query(False, description="Replace templates that already exist"),
+    ros_distro: str = Query(
+        DEFAULT_ROS_DISTRO,
+        pattern=DISTRO_PATTERN,
+        description="The robots' ROS 2 distribution: recorder.yaml's "
+        "recording.schema_search_paths becomes [/opt/ros/{ros_distro}/share]",
+    ),
+    schema_search_paths: list[str] | None = Query(
+        None,
+        max_length=20,
+        description="Absolute directories holding <package>/msg/<Type>.msg (repeat the "
+        "parameter for several); replaces the distribution's default, e.g. to add a "
+        "workspace's install/share for custom messages",
+    ),
 ) -> Any:
-    return _summaries(templates.install_defaults(session, robot_type_id, overwrite=overwrite))
+    paths = search_paths(ros_distro, schema_search_paths)
+    return _summaries(
+        templates.install_defaults(
+            session, robot_type_id, overwrite=overwrite, schema_search_paths=paths
+        )
+    )

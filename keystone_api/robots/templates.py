@@ -6,8 +6,8 @@ Two kinds of placeholder, so neither can be mistaken for the other:
   (device id, URLs, token); an unknown name fails the robot's install, so templates are
   checked against the names the client knows before they are stored;
 - `${name}` in the shipped defaults is filled here, once, when the defaults are installed
-  for a robot type (its name and topics). No template holds a secret: each robot's own
-  store key comes in its registration answer (`{{ storage.access_key }}`).
+  for a robot type (its name, topics and schema search paths). No template holds a secret:
+  each robot's own store key comes in its registration answer (`{{ storage.access_key }}`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from keystone_api.errors import Invalid, NotFound
 from keystone_api.fleet.models import RobotType, RobotTypeConfig
+from keystone_api.robots.schema_paths import check_recorder_config, search_paths
 from keystone_api.robots.schemas import TEMPLATE_NAMES
 from keystone_api.settings import Settings
 
@@ -70,9 +71,10 @@ def placeholders(content: str) -> list[str]:
     return names
 
 
-def check_template(content: str) -> None:
-    """Refuse what would fail on the robot: unknown placeholders, or YAML that does not
-    parse once the placeholders are filled."""
+def check_template(content: str, filename: str | None = None) -> None:
+    """Refuse what would fail on the robot: unknown placeholders, YAML that does not parse
+    once the placeholders are filled, or a recorder.yaml whose recordings would carry
+    empty schemas (no `recording.schema_search_paths` list)."""
     unknown = sorted(set(placeholders(content)) - CLIENT_PLACEHOLDERS)
     if unknown:
         raise Invalid(
@@ -82,9 +84,11 @@ def check_template(content: str) -> None:
         )
     sample = _PLACEHOLDER.sub("x", content)
     try:
-        yaml.safe_load(sample)
+        doc = yaml.safe_load(sample)
     except yaml.YAMLError as exc:
         raise Invalid(f"content: not valid YAML once filled ({exc})".splitlines()[0]) from None
+    if filename == "recorder.yaml":
+        check_recorder_config(doc)
 
 
 def check_reader(session: Session, settings: Settings, authorization: str | None) -> None:
@@ -147,7 +151,7 @@ def upsert_template(
 ) -> RobotTypeConfig:
     _check_name(filename)
     _robot_type(session, robot_type_id)
-    check_template(content)
+    check_template(content, filename)
     row = session.execute(
         select(RobotTypeConfig)
         .where(RobotTypeConfig.robot_type_id == robot_type_id, RobotTypeConfig.name == filename)
@@ -167,7 +171,7 @@ def delete_template(session: Session, robot_type_id: str, filename: str) -> None
     session.flush()
 
 
-def _server_values(robot_type: RobotType) -> dict[str, str]:
+def _server_values(robot_type: RobotType, schema_search_paths: list[str]) -> dict[str, str]:
     subscriptions = [
         {
             "name": t["name"],
@@ -182,6 +186,7 @@ def _server_values(robot_type: RobotType) -> dict[str, str]:
     values: dict[str, Any] = {
         "robot_type_name": robot_type.name,
         "subscriptions": subscriptions,
+        "schema_search_paths": schema_search_paths,
     }
     # JSON scalars and lists are valid YAML flow values, and quote whatever needs quoting.
     values = {k: json.dumps(v) for k, v in values.items()}
@@ -189,21 +194,29 @@ def _server_values(robot_type: RobotType) -> dict[str, str]:
     return values
 
 
-def default_template(robot_type: RobotType, filename: str) -> str:
+def default_template(
+    robot_type: RobotType, filename: str, schema_search_paths: list[str] | None = None
+) -> str:
+    """A shipped template filled for `robot_type`; its recorder.yaml searches
+    `schema_search_paths` for message definitions (default: ROS 2 Humble's share dir)."""
     _check_name(filename)
     shipped = resources.files("keystone_api.robots.default_templates").joinpath(filename)
-    return Template(shipped.read_text()).substitute(_server_values(robot_type))
+    values = _server_values(robot_type, schema_search_paths or search_paths())
+    return Template(shipped.read_text()).substitute(values)
 
 
 def install_defaults(
-    session: Session, robot_type_id: str, *, overwrite: bool = False
+    session: Session,
+    robot_type_id: str,
+    *,
+    overwrite: bool = False,
+    schema_search_paths: list[str] | None = None,
 ) -> dict[str, RobotTypeConfig | None]:
     """Store the shipped templates for a robot type (keeping custom ones unless told)."""
     robot_type = _robot_type(session, robot_type_id)
     current = list_templates(session, robot_type_id)
     for filename in TEMPLATE_NAMES:
         if current[filename] is None or overwrite:
-            upsert_template(
-                session, robot_type_id, filename, default_template(robot_type, filename)
-            )
+            content = default_template(robot_type, filename, schema_search_paths)
+            upsert_template(session, robot_type_id, filename, content)
     return list_templates(session, robot_type_id)
