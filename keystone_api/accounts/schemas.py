@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import Field
 
 from keystone_api.accounts.models import Role
-from keystone_api.common.schemas import In, Label, ListQuery, Out
+from keystone_api.common.schemas import In, Label, ListQuery, Out, Patch
 
 
 class LoginIn(In):
@@ -34,7 +34,7 @@ class UserIn(In):
     factory_id: str | None = Field(None, max_length=64)
 
 
-class UserPatch(In):
+class UserPatch(Patch):
     password: str | None = Field(None, min_length=8, max_length=200)
     display_name: Label | None = None
     active: bool | None = None

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 T = TypeVar("T")
 
@@ -45,6 +54,59 @@ class In(BaseModel):
     """Request bodies: unknown fields are an error, so a typo never silently does nothing."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class _NullClears:
+    """The mark of a PATCH field whose column may be NULL (see `Nullable`)."""
+
+    def __repr__(self) -> str:
+        return "NullClears"
+
+
+_NULL_CLEARS = _NullClears()
+# A PATCH field whose column is nullable: an explicit null clears it (an order's deadline).
+Nullable = Annotated[T | None, _NULL_CLEARS]
+
+
+def accepts_null(model: type[BaseModel], name: str) -> bool:
+    return _NULL_CLEARS in model.model_fields[name].metadata
+
+
+def _no_null_in_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """Document what Patch enforces: a required field's property does not offer null, so
+    generated clients and the fuzzer do not send it (its "default: null" only meant
+    "left out")."""
+    for name, prop in schema.get("properties", {}).items():
+        if name not in model.model_fields or accepts_null(model, name):
+            continue
+        options = [o for o in prop.get("anyOf", ()) if o != {"type": "null"}]
+        if "anyOf" in prop:
+            del prop["anyOf"]
+            if len(options) == 1:
+                prop.update(options[0])
+            else:
+                prop["anyOf"] = options
+        if prop.get("default", ...) is None:
+            del prop["default"]
+
+
+class Patch(In):
+    """PATCH bodies: a field left out keeps its value, and an explicit null is a 422 naming
+    the field, unless the field is `Nullable` (its column may be NULL). Fields are declared
+    `X | None = None` only so that they may be left out; without this, a null written into
+    a NOT NULL column answered 500 (or was silently ignored, depending on the route)."""
+
+    model_config = ConfigDict(json_schema_extra=_no_null_in_schema)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
+        # Runs only on values the client sent: defaults are not validated.
+        if value is None and info.field_name and not accepts_null(cls, info.field_name):
+            raise PydanticCustomError(
+                "null_not_allowed", "may not be null (leave it out to keep the current value)"
+            )
+        return value
 
 
 class Out(BaseModel):

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from keystone_api.common.schemas import DEVICE_ID_PATTERN, Id, In, Label, Name, Out, Text
+from keystone_api.common.schemas import DEVICE_ID_PATTERN, Id, In, Label, Name, Out, Patch, Text
 from keystone_api.fleet.models import WorkstationStatus
 from keystone_api.registry.schemas import ArchivedFilter
 
@@ -45,7 +45,7 @@ class RobotTypeIn(In):
     )
 
 
-class RobotTypePatch(In):
+class RobotTypePatch(Patch):
     name: Name | None = None
     manufacturer: str | None = Field(None, max_length=200)
     description: Text | None = None
@@ -78,7 +78,7 @@ class RobotIn(In):
     )
 
 
-class RobotPatch(In):
+class RobotPatch(Patch):
     name: Label | None = None
     serial_number: Label | None = None
     maintenance: bool | None = Field(None, description="A robot in maintenance gets no tasks")
@@ -126,7 +126,7 @@ class CollectorIn(PersonIn):
     employee_code: str = Field(min_length=1, max_length=64, examples=["C-0042"])
 
 
-class PersonPatch(In):
+class PersonPatch(Patch):
     name: Name | None = None
 
 
@@ -160,7 +160,7 @@ class WorkstationIn(In):
     data_collector_id: Id | None = None
 
 
-class WorkstationPatch(In):
+class WorkstationPatch(Patch):
     name: Name | None = None
 
 

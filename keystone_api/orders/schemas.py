@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, Field
 
-from keystone_api.common.schemas import Id, In, Label, ListQuery, Out, Text
+from keystone_api.common.schemas import Id, In, Label, ListQuery, Nullable, Out, Patch, Text
 from keystone_api.orders.models import BatchStatus, OrderStatus, TaskStatus
 from keystone_api.orders.scheduling import DEFAULT_BATCH_SIZE
 
@@ -27,10 +27,10 @@ class OrderIn(In):
     batch_size: int = Field(DEFAULT_BATCH_SIZE, ge=1, le=1000)
 
 
-class OrderPatch(In):
+class OrderPatch(Patch):
     name: Label | None = None
     priority: int | None = Field(None, ge=-100, le=100)
-    deadline: AwareDatetime | None = None
+    deadline: Nullable[AwareDatetime] = None  # null: no deadline any more
     target_episodes: int | None = Field(None, ge=1, le=100_000)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from keystone_api.common.schemas import Id, In, Label, ListQuery, Name, Out, Text
+from keystone_api.common.schemas import Id, In, Label, ListQuery, Name, Nullable, Out, Patch, Text
 
 
 class ArchivedFilter(ListQuery):
@@ -20,7 +20,7 @@ class OrganizationIn(In):
     description: Text = ""
 
 
-class OrganizationPatch(In):
+class OrganizationPatch(Patch):
     name: Name | None = None
     description: Text | None = None
 
@@ -42,7 +42,7 @@ class FactoryIn(In):
     timezone: Label = Field("UTC", max_length=64, examples=["Asia/Shanghai"])
 
 
-class FactoryPatch(In):
+class FactoryPatch(Patch):
     name: Name | None = None
     location: Label | None = None
     timezone: Label | None = Field(None, max_length=64)
@@ -69,7 +69,7 @@ class SceneIn(In):
     description: Text = ""
 
 
-class ScenePatch(In):
+class ScenePatch(Patch):
     name: Name | None = None
     description: Text | None = None
 
@@ -100,12 +100,13 @@ class SubsceneIn(In):
     )
 
 
-class SubscenePatch(In):
+class SubscenePatch(Patch):
     name: Name | None = None
     description: Text | None = None
     robot_type_id: Id | None = None
     skill_ids: list[Id] | None = Field(None, max_length=200)
-    qa_spec: dict[str, Any] | None = None
+    # null: no overrides, the robot type's QA spec applies as it is.
+    qa_spec: Nullable[dict[str, Any]] = None
 
 
 class SubsceneOut(Out):
@@ -131,7 +132,7 @@ class SkillIn(In):
     description: Text = ""
 
 
-class SkillPatch(In):
+class SkillPatch(Patch):
     name: Name | None = None
     description: Text | None = None
 
@@ -156,7 +157,7 @@ class OperationIn(In):
     description: Text = ""
 
 
-class OperationPatch(In):
+class OperationPatch(Patch):
     position: int | None = Field(None, ge=0, le=10_000)
     name: Name | None = None
     description: Text | None = None
@@ -183,13 +184,13 @@ class SopIn(In):
     qa_spec: dict[str, Any] | None = None
 
 
-class SopPatch(In):
+class SopPatch(Patch):
     """Editing content, steps or QA spec creates a new version; the old one stays for tasks."""
 
     name: Name | None = None
     content: Text | None = None
     steps: list[str] | None = Field(None, max_length=500)
-    qa_spec: dict[str, Any] | None = None
+    qa_spec: Nullable[dict[str, Any]] = None  # null: the subscene's and robot type's apply
 
 
 class SopOut(Out):
