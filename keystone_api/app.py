@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from keystone_api import __version__
 from keystone_api.errors import ERROR_RESPONSES, install_error_handlers
 from keystone_api.middleware import BodySizeLimit
+from keystone_api.openapi_links import install_links
 from keystone_api.settings import DeployRole, get_settings
 
 log = logging.getLogger("keystone.app")
@@ -144,4 +145,5 @@ def create_app() -> FastAPI:
 
         app.include_router(accounts_router, responses=ERROR_RESPONSES)
         app.include_router(cloud_router, responses=ERROR_RESPONSES)
+    install_links(app)
     return app
