@@ -124,6 +124,8 @@ def _table(outcomes: list[dict[str, Any]]) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from keystone_pipelines.validator.spec import CHECK_NAMES
+
     console = Console(file=sys.stdout, width=max(100, Console(file=sys.stdout).width))
     table = Table()
     for col in ("file", "verdict", "score", "tiers", "read", "time"):
@@ -148,6 +150,12 @@ def _table(outcomes: list[dict[str, Any]]) -> None:
         table.add_row(*row)
         reasons += [
             f"{d['path']}: {c['name']}: {c['detail']}" for c in d["checks"] if not c["passed"]
+        ]
+        # Warnings outside the six checks (e.g. empty schemas) move no score: say them here.
+        reasons += [
+            f"{d['path']}: warning: {f['message']}"
+            for f in d.get("findings", [])
+            if f["severity"] == "warning" and f["check"] not in CHECK_NAMES
         ]
     console.print(table)
     for line in reasons:

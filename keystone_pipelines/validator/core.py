@@ -17,6 +17,7 @@ from keystone_pipelines.validator.checks.content import (
 from keystone_pipelines.validator.checks.images import FrameSample, image_check
 from keystone_pipelines.validator.checks.integrity import IntegrityInputs, integrity_check
 from keystone_pipelines.validator.checks.sample import FrameSampler, image_channels
+from keystone_pipelines.validator.checks.schemas import note_empty_schemas
 from keystone_pipelines.validator.checks.structure import structure_check
 from keystone_pipelines.validator.checks.unassessed import apply_budget
 from keystone_pipelines.validator.reader.budget import MAX_INFLATION, DecompressionBudget
@@ -206,6 +207,7 @@ def _run(
         info.add("error", "INTERNAL_ERROR", f"validator error: {type(exc).__name__}: {exc}")
     if budget.exceeded:
         info.add("warning", "DECOMPRESSION_BUDGET", budget.reason())
+    note_empty_schemas(info)
     result = _verdict(
         src, spec, info, mm, stream, sample, tiers, by_tier, expected, stored, sidecar, budget
     )
