@@ -275,6 +275,7 @@ def test_no_token_is_401(seeded_world: World) -> None:
         {"start": "2026-01-02T00:00:00Z", "end": "2026-01-01T00:00:00Z"},
         {"start": "2024-01-01T00:00:00Z", "end": "2026-01-01T00:00:00Z"},
         {"start": "2026-01-01T00:00:00"},  # no time zone
+        {"end": "0001-01-01T00:01:01Z"},  # its default start overflowed: was a 500
         {"granularity": "hour", "start": "2026-01-01T00:00:00Z", "end": "2026-06-01T00:00:00Z"},
         {"colour": "blue"},
     ],
