@@ -38,6 +38,9 @@ class CloudEpisode(Base):
     verified_by: Mapped[str] = mapped_column(String(16))
     delivered_by: Mapped[str] = mapped_column(String(100))
     synced_at: Mapped[datetime] = mapped_column(index=True)
+    # The edge QA's findings on the recording (e.g. EMPTY_SCHEMA: no ROS 2 reader can decode
+    # it); NULL for episodes received before the cloud kept them.
+    qa_findings: Mapped[list[Any] | None] = mapped_column(default=None)
 
 
 class Replica:

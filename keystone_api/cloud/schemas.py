@@ -43,6 +43,15 @@ class ObjectKeys(In):
     sidecar: Key
 
 
+class QaFinding(In):
+    """One observation of the edge's QA about the recording (the validator's finding)."""
+
+    severity: Literal["error", "warning", "info"]
+    code: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    message: Annotated[str, StringConstraints(max_length=2000)]
+    check: Annotated[str, StringConstraints(max_length=64)] = ""
+
+
 class EpisodeDelivery(In):
     episode_id: RecordId
     factory_id: RecordId
@@ -50,6 +59,15 @@ class EpisodeDelivery(In):
     sidecar: dict[str, Any]
     checksum: Checksums
     objects: ObjectKeys
+    qa_findings: list[QaFinding] = Field(
+        default_factory=list,
+        max_length=50,
+        description=(
+            "What the edge's QA noted about the recording without failing it, e.g. "
+            "EMPTY_SCHEMA: its schemas carry no message definitions, so generic ROS 2 "
+            "readers (Foxglove) cannot decode it. Sent only when there are some."
+        ),
+    )
 
 
 class EpisodeAccepted(BaseModel):

@@ -97,6 +97,7 @@ def receive_episode(
         verified_by=verified.verified_by,
         delivered_by=caller[:100],
         synced_at=utcnow(),
+        qa_findings=[f.model_dump() for f in body.qa_findings],
     )
     try:
         with session.begin_nested():

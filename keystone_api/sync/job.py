@@ -25,6 +25,7 @@ from keystone_api.episodes.sidecar import SidecarInvalid, parse_sidecar
 from keystone_api.episodes.states import APPROVED
 from keystone_api.sync.claims import update_claimed
 from keystone_api.sync.errors import BadPayload, ClaimLost, EdgeObjectError
+from keystone_api.sync.findings import delivered_findings
 from keystone_api.sync.link import CloudLink
 from keystone_api.sync.models import EpisodeSync, SyncState
 from keystone_api.sync.transfer import PartBudget, Source, copy_to_cloud, put_bytes, sha256_of
@@ -139,7 +140,7 @@ class EpisodeJob:
             # Absent when the object was already complete in the cloud (a resend): the
             # receiver then reads it to verify.
             checksum["mcap_crc64nvme"] = result.crc64nvme
-        body = {
+        body: dict[str, Any] = {
             "episode_id": episode.id,
             "factory_id": episode.factory_id,
             "approved_at": (episode.approved_at or self.row.approved_at).isoformat(),
@@ -147,6 +148,10 @@ class EpisodeJob:
             "checksum": checksum,
             "objects": {"mcap": mcap_key, "sidecar": sidecar_key},
         }
+        findings = delivered_findings(episode.qa_result)
+        if findings:
+            # Only when there are some: a receiver older than the field refuses unknown ones.
+            body["qa_findings"] = findings
         _check_encodable(body)
         return Prepared(episode.id, self.row.approved_at, body, result.transferred + sent, started)
 
