@@ -13,6 +13,11 @@ pool and made distinct per frame with a JPEG comment, CDR bytes come from templa
 the official `mcap` writer does the framing, chunking and indexing. Like Axon's recorder,
 it writes no data-section CRC and patches `file_size_bytes` in axon.recording after close.
 
+Like the real recorder's files when asked (`write_batch_s`): messages written per topic in
+batches, so chunks overlap in time and most messages are out of log-time order;
+`schema_text=False` writes every schema with empty data, as Axon's recorder does without
+`recording.schema_search_paths` (axon-protocol.md section 7).
+
 Content defects for QA tests are spec options: `missing_topics`, `gaps`,
 `corrupt_jpeg_fraction`, `raw_camera` + `raw_wrong_size_fraction`, a short `duration_s`,
 `indexed=False` (no summary, no index), `chunked=False`; byte-level damage (truncation,
@@ -89,6 +94,13 @@ class RecordingSpec:
     raw_rate_hz: float = 15.0
     raw_wrong_size_fraction: float = 0.0
     metadata: bool = True  # the axon.* metadata records
+    # How the real recorder writes (axon-protocol.md section 7). Each topic's worker
+    # flushes its messages every write_batch_s (0: the file is in log-time order).
+    write_batch_s: float = 0.0
+    schema_text: bool = True  # False: schemas with empty data (no schema_search_paths)
+    recorder_version: str = RECORDER_VERSION
+    # False: axon.topics says frequency_hz 0.0 for every topic, as Axon 0.4.0 writes it.
+    measured_frequency: bool = True
 
     def topics(self) -> dict[str, str]:
         """Topic -> ROS 2 type of every topic this spec records (missing ones excluded)."""
@@ -316,6 +328,8 @@ def write_recording(path: str | os.PathLike[str], spec: RecordingSpec) -> Record
         rate = _rate(spec, topic)
         events.extend((t, i, seq) for seq, t in enumerate(_times(spec, topic, rate, i)))
     events.sort()
+    if spec.write_batch_s > 0:
+        events = _flush_order(events, spec)
 
     counts = dict.fromkeys(names, 0)
     encoders = [_encoder(spec, topic, topics[topic]) for topic in names]
@@ -340,12 +354,13 @@ def write_recording(path: str | os.PathLike[str], spec: RecordingSpec) -> Record
             use_chunking=spec.chunked,
         )
         writer.start(profile="ros2", library=f"keystone_sim/{RECORDER_VERSION}")
-        channel_ids = []
+        channel_ids, schema_ids = [], {}
         for topic in names:
-            schema_id = writer.register_schema(
-                topics[topic], "ros2msg", DEFINITIONS[topics[topic]].encode()
-            )
-            channel_ids.append(writer.register_channel(topic, "cdr", schema_id))
+            kind = topics[topic]
+            if kind not in schema_ids:  # one schema per message type, shared by its topics
+                text = DEFINITIONS[kind].encode() if spec.schema_text else b""
+                schema_ids[kind] = writer.register_schema(kind, "ros2msg", text)
+            channel_ids.append(writer.register_channel(topic, "cdr", schema_ids[kind]))
         for t, i, seq in events:
             topic = names[i]
             damaged = seq in corrupt_sets.get(i, ()) or (topic == RAW_TOPIC and seq in wrong)
@@ -354,8 +369,8 @@ def write_recording(path: str | os.PathLike[str], spec: RecordingSpec) -> Record
             data = encoders[i](t, seq, damaged)
             writer.add_message(channel_ids[i], t, data, t - 1_000_000, seq)
             counts[topic] += 1
-        start = events[0][0] if events else spec.start_ns
-        end = events[-1][0] if events else spec.start_ns
+        start = min(e[0] for e in events) if events else spec.start_ns
+        end = max(e[0] for e in events) if events else spec.start_ns
         metadata = _axon_metadata(spec, path, topics, counts, start, end) if spec.metadata else {}
         for name, values in metadata.items():
             writer.add_metadata(name, values)
@@ -379,6 +394,23 @@ def write_recording(path: str | os.PathLike[str], spec: RecordingSpec) -> Record
         task=_task(spec),
         device=_device(spec),
     )
+
+
+def _flush_order(
+    events: list[tuple[int, int, int]], spec: RecordingSpec
+) -> list[tuple[int, int, int]]:
+    """The order Axon's recorder writes in: each topic's worker queues its messages and
+    flushes them every write_batch_s (its first flush staggered by the topic), and all that
+    is left at the end. Each topic stays in order; across topics the file is not."""
+    batch = int(spec.write_batch_s * 1e9)
+    end = max(e[0] for e in events) if events else spec.start_ns
+    keyed = []
+    for t, i, seq in events:
+        phase = batch * ((i * 0.37) % 1)
+        flush = spec.start_ns + phase + ((t - spec.start_ns - phase) // batch + 1) * batch
+        keyed.append((min(int(flush), end), i, t, seq))
+    keyed.sort()
+    return [(t, i, seq) for _, i, t, seq in keyed]
 
 
 def _rate(spec: RecordingSpec, topic: str) -> float:
@@ -431,27 +463,43 @@ def _axon_metadata(
     start: int,
     end: int,
 ) -> dict[str, dict[str, str]]:
-    """The five axon.* metadata records: string values, lists as compact JSON."""
+    """The five axon.* metadata records: string values, lists as compact JSON (keys sorted,
+    as the recorder's JSON library writes them)."""
     duration = (end - start) / 1e9
 
     def compact(value: object) -> str:
-        return json.dumps(value, separators=(",", ":"))
+        return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+    def frequency(topic: str) -> float:
+        if not spec.measured_frequency or not duration:
+            return 0.0
+        return round(counts[topic] / duration, 1)
 
     return {
         "axon.sidecar": {"version": "1.0", "mcap_file": path.name},
         "axon.task": {k: v if isinstance(v, str) else compact(v) for k, v in _task(spec).items()},
         "axon.device": _device(spec),
         "axon.recording": {
-            "recorder_version": RECORDER_VERSION,
+            "recorder_version": spec.recorder_version,
             "recording_started_at": _iso(start),
             "recording_finished_at": _iso(end),
             "duration_sec": f"{duration:.3f}",
             "message_count": str(sum(counts.values())),
             "file_size_bytes": _SIZE_PLACEHOLDER,
-            "topics_recorded": compact(list(topics)),
+            "topics_recorded": compact(sorted(topics)),
         },
         "axon.topics": {
-            t: compact({"message_type": ty, "message_count": counts[t]}) for t, ty in topics.items()
+            "topics_summary": compact(
+                [
+                    {
+                        "topic": t,
+                        "message_type": topics[t],
+                        "message_count": counts[t],
+                        "frequency_hz": frequency(t),
+                    }
+                    for t in sorted(topics)
+                ]
+            )
         },
     }
 

@@ -16,14 +16,13 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import ClientConnection
 
-from keystone_sim.axon.content import SMALL, RecordedFiles, write_task_recording
+from keystone_sim.axon.content import SMALL, VERSION, RecordedFiles, write_task_recording
 from keystone_sim.axon.faults import Faults
 from keystone_sim.axon.messages import CallbackSent, finish_body, start_body, validate
 from keystone_sim.axon.wsclient import Backoff, Dialer
 from keystone_sim.recording import RecordingSpec
 
 log = logging.getLogger("keystone_sim.axon")
-VERSION = "0.4.0"
 
 
 def _now_ms() -> int:
@@ -41,6 +40,8 @@ class Recorder:
     backoff: Backoff = field(default_factory=Backoff)
     # What the next recording contains (topics, rates, resolution, content defects).
     spec: RecordingSpec = field(default_factory=lambda: SMALL)
+    # recorder.yaml's recording.schema_search_paths: empty, the schemas are written empty.
+    schema_search_paths: list[str] = field(default_factory=list)
     state: str = "idle"
     config: dict[str, Any] | None = None
     started_at: float | None = None
@@ -209,6 +210,7 @@ class Recorder:
             int(started * 1e9),
             self.spec,
             self.faults.truncate_recording,
+            self.schema_search_paths,
         )
         self.finished[config["task_id"]] = files
         # Observed order: the finish callback, state_update (recording -> idle), rpc_response.

@@ -81,7 +81,9 @@ class AxonRobot:
     def _build(self) -> None:
         reg = self.registration
         assert reg is not None, "register() first"
-        recorder_cfg = reg.recorder_config().get("rpc", {}).get("ws_client", {})
+        recorder_yaml = reg.recorder_config()
+        recorder_cfg = recorder_yaml.get("rpc", {}).get("ws_client", {})
+        paths = (recorder_yaml.get("recording") or {}).get("schema_search_paths")
         transfer_cfg = reg.transfer_config()
         endpoints = reg.response.get("endpoints") or {}
         self.recorder = Recorder(
@@ -92,6 +94,8 @@ class AxonRobot:
             http=self._client(),
             faults=self.faults,
             backoff=self.backoff,
+            # Read only as a list, as the real recorder does (a string is ignored).
+            schema_search_paths=[str(p) for p in paths] if isinstance(paths, list) else [],
         )
         if self.recording_spec is not None:
             self.recorder.spec = self.recording_spec

@@ -201,7 +201,9 @@ class TransferDaemon:
             self.acked[task_id] = time.monotonic() - upload.complete_sent_at
         else:
             self.acked[task_id] = 0.0
-        for suffix in (".mcap", ".json"):  # only now are the local files deleted
+        # Only now are the local files deleted: the pair it uploaded (the recorder's
+        # `.mcap.done` marker stays, as the real daemon leaves it).
+        for suffix in (".mcap", ".json"):
             (self.data_dir / f"{task_id}{suffix}").unlink(missing_ok=True)
         if (event := self._ack_waiters.pop(task_id, None)) is not None:
             event.set()
@@ -268,6 +270,12 @@ class TransferDaemon:
     async def _complete(self, upload: Upload) -> None:
         fields: dict[str, Any] = {
             "task_id": upload.task_id,
+            # The real daemon sends 0 for both (axon upload_coordinator.cpp): a server must
+            # take sizes from file_size_bytes and the store, never from these.
+            "bytes_uploaded": 0,
+            "duration_ms": 0,
+            # Its upload record's state, as the daemon's state database names it.
+            "status": "uploaded_wait_ack",
             "file_size_bytes": upload.file_size_bytes,
             "checksum_sha256": upload.checksum_sha256,
             "upload_mode": "mcap_json",

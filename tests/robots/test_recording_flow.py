@@ -68,8 +68,9 @@ async def test_register_record_upload_ack_episode(site: Site, s3) -> None:  # ty
         mcap_link = next(link["url"] for link in links["links"] if link["name"] == "mcap")
         body = (await raw.get(mcap_link)).content
     assert hashlib.sha256(body).hexdigest() == episode["checksum_sha256"]
-    # ACKed: only now did the robot delete its local files; both callbacks were answered.
-    assert not list(robot.data_dir.glob(f"{task_id}.*"))
+    # ACKed: only now did the robot delete the pair it uploaded (the recorder's .done
+    # marker stays, as with the real daemon); both callbacks were answered.
+    assert [p.name for p in robot.data_dir.glob(f"{task_id}.*")] == [f"{task_id}.mcap.done"]
     callbacks = {c.kind: c.status_code for c in robot.recorder.callbacks}  # type: ignore[union-attr]
     assert callbacks == {"start": 200, "finish": 200}
 

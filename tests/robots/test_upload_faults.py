@@ -106,7 +106,7 @@ async def test_reconnecting_daemon_is_acked_from_waiting_ack_task_ids(site: Site
     hold.set()
     await site.wait_status(task_id, "completed")
     assert count_episodes(task_id) == 1
-    assert not list(robot.data_dir.glob(f"{task_id}.*"))
+    assert [p.name for p in robot.data_dir.glob(f"{task_id}.*")] == [f"{task_id}.mcap.done"]
 
 
 async def test_daemon_without_object_key_and_with_top_level_fields(site: Site) -> None:
