@@ -36,6 +36,8 @@ class AxonRobot:
     faults: Faults = field(default_factory=Faults)
     backoff: Backoff = field(default_factory=Backoff)
     status_interval_s: float = 30.0
+    # The upload daemon's upload_mode: "mcap_json", or "mcap_only" (no sidecar uploaded).
+    upload_mode: str = "mcap_json"
     # Used when the server serves no templates (Axon then keeps its local configs).
     s3_fallback: S3Target | None = None
     # What the recorder writes (None: the emulator's small default).
@@ -115,6 +117,7 @@ class AxonRobot:
             faults=self.faults,
             backoff=self.backoff,
             status_interval_s=self.status_interval_s,
+            upload_mode=self.upload_mode,
         )
 
     async def start(self, *, recorder: bool = True, transfer: bool = True) -> None:

@@ -58,9 +58,11 @@ def client(target: S3Target) -> Any:
         return _clients[key]
 
 
-def upload_pair(target: S3Target, mcap: Path, sidecar: Path, mcap_key: str, sha256: str) -> None:
+def upload_pair(
+    target: S3Target, mcap: Path, sidecar: Path | None, mcap_key: str, sha256: str
+) -> None:
     """MCAP first, then HEAD it (the daemon retries on a checksum mismatch), sidecar last:
-    the sidecar's arrival means the pair is complete."""
+    the sidecar's arrival means the pair is complete. No sidecar: an MCAP-only upload."""
     s3 = client(target)
     parts = TransferConfig(multipart_threshold=PART_SIZE, multipart_chunksize=PART_SIZE)
     extra = {"ContentType": "application/octet-stream", "Metadata": {"checksum-sha256": sha256}}
@@ -71,6 +73,8 @@ def upload_pair(target: S3Target, mcap: Path, sidecar: Path, mcap_key: str, sha2
             break
     else:
         raise RuntimeError(f"checksum of s3://{target.bucket}/{mcap_key} does not match")
+    if sidecar is None:
+        return
     sidecar_key = mcap_key[: -len(".mcap")] + ".json"
     s3.upload_file(
         str(sidecar), target.bucket, sidecar_key, ExtraArgs={"ContentType": "application/json"}

@@ -39,6 +39,7 @@ class Upload:
     retry_count: int = 0
     last_error: str | None = None
     complete_sent_at: float | None = None  # monotonic, for the ACK latency
+    mode: str = "mcap_json"  # upload_mode
 
     def report(self) -> dict[str, Any]:
         return {
@@ -48,7 +49,7 @@ class Upload:
             "object_key": self.s3_key,
             "file_size_bytes": self.file_size_bytes,
             "checksum_sha256": self.checksum_sha256,
-            "upload_mode": "mcap_json",
+            "upload_mode": self.mode,
             "retry_count": self.retry_count,
             "next_retry_at": None,
             "last_error": self.last_error,
@@ -65,6 +66,9 @@ class TransferDaemon:
     faults: Faults = field(default_factory=Faults)
     backoff: Backoff = field(default_factory=Backoff)
     status_interval_s: float = 30.0
+    # "mcap_json" (MCAP, then its sidecar) or "mcap_only" (the daemon's setting with
+    # require_json_sidecar: false): the MCAP alone, its facts in its axon.* metadata.
+    upload_mode: str = "mcap_json"
     uploads: dict[str, Upload] = field(default_factory=dict)
     acked: dict[str, float] = field(default_factory=dict)  # task id -> ACK latency (s)
     not_found: list[str] = field(default_factory=list)
@@ -183,12 +187,12 @@ class TransferDaemon:
             return  # already on it
         mcap = self.data_dir / f"{task_id}.mcap"
         sidecar = self.data_dir / f"{task_id}.json"
-        if not mcap.exists() or not sidecar.exists():
+        if not mcap.exists() or (self.upload_mode == "mcap_json" and not sidecar.exists()):
             self.not_found.append(task_id)
             detail = f"No MCAP file matching {task_id} in {self.data_dir}"
             await self._send("upload_not_found", {"task_id": task_id, "detail": detail})
             return
-        upload = Upload(task_id, file_size_bytes=mcap.stat().st_size)
+        upload = Upload(task_id, file_size_bytes=mcap.stat().st_size, mode=self.upload_mode)
         self.uploads[task_id] = upload
         await self._work.put(task_id)
 
@@ -232,7 +236,10 @@ class TransferDaemon:
     async def _upload(self, upload: Upload) -> None:
         task_id = upload.task_id
         mcap = self.data_dir / f"{task_id}.mcap"
-        sidecar = self.data_dir / f"{task_id}.json"
+        sidecar: Path | None = self.data_dir / f"{task_id}.json"
+        if upload.mode == "mcap_only":
+            sidecar = None
+        files = [p for p in (mcap, sidecar) if p is not None]
         upload.status = "uploading"
         upload.checksum_sha256 = await asyncio.to_thread(file_sha256, mcap)
         day = datetime.now(UTC).strftime("%Y-%m-%d")  # the UTC date the upload was queued
@@ -241,11 +248,11 @@ class TransferDaemon:
             "upload_started",
             {
                 "task_id": task_id,
-                "files": [mcap.name, sidecar.name],
-                "total_bytes": upload.file_size_bytes + sidecar.stat().st_size,
+                "files": [p.name for p in files],
+                "total_bytes": sum(p.stat().st_size for p in files),
                 "file_size_bytes": upload.file_size_bytes,
                 "checksum_sha256": upload.checksum_sha256,
-                "upload_mode": "mcap_json",
+                "upload_mode": upload.mode,
                 "s3_key": upload.s3_key,
                 "object_key": upload.s3_key,
             },
@@ -278,7 +285,7 @@ class TransferDaemon:
             "status": "uploaded_wait_ack",
             "file_size_bytes": upload.file_size_bytes,
             "checksum_sha256": upload.checksum_sha256,
-            "upload_mode": "mcap_json",
+            "upload_mode": upload.mode,
         }
         if not self.faults.omit_object_key:
             fields["s3_key"] = fields["object_key"] = upload.s3_key

@@ -3,8 +3,8 @@ false`): no sidecar object, its facts in the MCAP's `axon.*` metadata records. K
 once left such a task in `uploading` forever and never ACKed; now the upload is verified
 and registered from the MCAP's own records, or refused with the reason (issue 19, #2).
 
-The gateway tests drive an emulated robot whose sidecar object is removed from the real
-store before its `upload_complete` goes out: exactly what an MCAP-only daemon leaves."""
+The gateway tests drive the emulated daemon in its `mcap_only` mode, and an emulated robot
+whose objects are altered in the real store before its `upload_complete` goes out."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from keystone_api.storage.layout import axon_keys
 from keystone_api.storage.s3 import ensure_bucket
 from tests.robots.harness import Site, count_episodes, upload_row
 from tests.robots.test_unverifiable_uploads import _bucket, _refused, _uploaded_and_held
+from tests.robots.test_upload_faults import _recorded
 
 DATA = Path(__file__).parents[1] / "data"
 # Written by the real axon-recorder (tests/data/axon-real/README.md), and its sidecar.
@@ -91,6 +92,21 @@ def test_a_metadata_value_of_the_wrong_shape_is_refused_naming_it(
         from_metadata(metadata)
     assert said in str(info.value)
     assert field in str(info.value) or said == "not JSON"
+
+
+@pytest.mark.anyio
+async def test_a_daemon_in_mcap_only_mode_is_acked_and_its_task_completes(
+    site: Site, s3: Any
+) -> None:
+    robot, _, _, task_id = await _recorded(site, upload_mode="mcap_only")
+    await robot.transfer.wait_acked(task_id, 20)  # type: ignore[union-attr]
+    detail = await site.wait_status(task_id, "completed")
+    episode = await site.call("GET", f"/api/v1/episodes/{detail['episode_id']}")
+    assert episode["sidecar_key"] is None and count_episodes(task_id) == 1
+    mcap_key = episode["mcap_key"]
+    listed = s3.list_objects_v2(Bucket=_bucket(site), Prefix=mcap_key.rsplit("/", 1)[0])
+    assert [o["Key"] for o in listed["Contents"]] == [mcap_key]  # no sidecar was uploaded
+    assert upload_row(task_id).state == "acked"
 
 
 @pytest.mark.anyio
