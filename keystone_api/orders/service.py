@@ -15,7 +15,7 @@ from keystone_api.errors import Conflict, Invalid
 from keystone_api.orders import task_states
 from keystone_api.orders.models import Batch, BatchStatus, Order, OrderStatus, Task, TaskStatus
 from keystone_api.orders.progress import close_order_work, refresh_batch, refresh_order
-from keystone_api.orders.scheduling import top_up
+from keystone_api.orders.scheduling import last_sequence, tasks_after, top_up
 from keystone_api.orders.schemas import OrderIn
 from keystone_api.registry.models import Factory, Scene, Sop, Subscene
 
@@ -45,8 +45,7 @@ def create_order(session: Session, principal: Principal, body: OrderIn) -> Order
     )
     session.add(order)
     session.flush()
-    tasks = top_up(session, order, only=body.workstation_ids, batch_size=body.batch_size)
-    if not tasks:
+    if not top_up(session, order, only=body.workstation_ids, batch_size=body.batch_size):
         order.status = OrderStatus.pending  # no eligible workstation yet: schedule later
     return order
 
@@ -57,10 +56,12 @@ def schedule(
     """Create tasks for whatever the order still lacks (after cancelled batches, new stations)."""
     if order.status not in (OrderStatus.pending, OrderStatus.active, OrderStatus.paused):
         raise Conflict(f"order is {order.status.value}", {"current_status": order.status.value})
-    tasks = top_up(session, order, only=workstation_ids, batch_size=batch_size)
-    if tasks and order.status == OrderStatus.pending:
+    before = last_sequence(session, order)
+    if top_up(session, order, only=workstation_ids, batch_size=batch_size) and (
+        order.status == OrderStatus.pending
+    ):
         order.status = OrderStatus.active
-    return tasks
+    return tasks_after(session, order, before)
 
 
 def set_order_status(session: Session, order: Order, action: str, actor: str) -> Order:

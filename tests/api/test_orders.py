@@ -146,3 +146,38 @@ def test_target_change_tops_up(world, client) -> None:
     ok(client.patch(f"/api/v1/orders/{order['id']}", json={"target_episodes": 5},
                     headers=auth(w.admin)))
     assert len(_tasks(w, order["id"])) == 5
+
+
+def test_top_up_fills_the_open_batches_first(world, client) -> None:
+    w = world
+    order = w.order(target=3, batch_size=4)  # 2 + 1 tasks on the two workstations
+    ok(client.patch(f"/api/v1/orders/{order['id']}", json={"target_episodes": 7},
+                    headers=auth(w.admin)))
+    tasks = _tasks(w, order["id"])
+    assert sorted(t["sequence"] for t in tasks) == list(range(1, 8))
+    assert sorted(sum(b["task_counts"].values()) for b in _batches(w, order["id"])) == [3, 4]
+
+
+def test_an_orders_statements_do_not_grow_with_its_tasks(world, client) -> None:
+    """Tasks are planned in memory and written in bulk: a query, a flush and an outbox
+    insert per task made an order of 100,000 episodes hold its request for ten minutes."""
+    from sqlalchemy import event
+
+    from keystone_api.db.engine import get_engine
+
+    counts: list[int] = []
+
+    def count(*_args: object) -> None:
+        counts[-1] += 1
+
+    event.listen(get_engine(), "before_cursor_execute", count)
+    try:
+        for target in (4, 600):
+            counts.append(0)
+            order = world.order(target=target, batch_size=5)
+    finally:
+        event.remove(get_engine(), "before_cursor_execute", count)
+    assert counts[1] <= counts[0] + 2, counts
+    assert ok(client.get("/api/v1/batches", params={"order_id": order["id"], "limit": 1},
+                         headers=auth(world.admin)))["total"] == 120
+    assert len({t["id"] for t in _tasks(world, order["id"])}) == 500  # the page's limit
