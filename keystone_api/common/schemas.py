@@ -3,47 +3,71 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     StringConstraints,
     ValidationInfo,
     field_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
 
 T = TypeVar("T")
 
 # Characters that make a name show one thing and be another: controls (NUL ends a C string
 # in the tools downstream, a newline forges a log line) and the bidirectional overrides and
 # isolates (U+202A-202E, U+2066-2069) that reorder what a screen shows ("Trojan Source").
-_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-_NOT_IN_NAMES = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
-_NOT_IN_TEXT = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]")
+# Written as regular-expression escapes: the same text is the check and the `pattern` the
+# OpenAPI document shows, so clients (and the fuzzer's valid inputs) know the rule.
+_BIDI = r"\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_NOT_IN_NAMES = rf"\u0000-\u001f\u007f-\u009f{_BIDI}"
+_NOT_IN_TEXT = rf"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f{_BIDI}"
 
 
-def _refuse(pattern: re.Pattern[str], what: str) -> AfterValidator:
-    def check(value: str) -> str:
-        found = pattern.search(value)
-        if found:
-            raise ValueError(f"{what} may not contain the character U+{ord(found[0]):04X}")
-        return value
+@dataclass(frozen=True)
+class _Refuse:
+    """Annotated metadata: refuse a string holding one of `chars` (a regex class body),
+    naming the first found; documented as a pattern of the allowed characters."""
 
-    return AfterValidator(check)
+    chars: str
+    what: str
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        refused = re.compile(f"[{self.chars}]")
+
+        def check(value: str) -> str:
+            found = refused.search(value)
+            if found:
+                raise ValueError(f"{self.what} may not contain the character U+{ord(found[0]):04X}")
+            return value
+
+        return core_schema.no_info_after_validator_function(check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["pattern"] = f"^[^{self.chars}]*$"
+        return json_schema
 
 
-single_line = _refuse(_NOT_IN_NAMES, "a name")
+single_line = _Refuse(_NOT_IN_NAMES, "a name")
 Name = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), single_line
 ]
 # A short single-line value that may be empty (a robot's name, a location).
 Label = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), single_line]
 # Free text keeps tabs and line breaks, nothing else of the controls.
-Text = Annotated[str, StringConstraints(max_length=20_000), _refuse(_NOT_IN_TEXT, "text")]
+Text = Annotated[str, StringConstraints(max_length=20_000), _Refuse(_NOT_IN_TEXT, "text")]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 # An Axon device id: it becomes an object-key prefix and a store identity, so it starts with
 # a letter or digit ('.' and '..' are path segments, not ids).

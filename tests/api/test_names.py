@@ -71,3 +71,16 @@ def test_plain_names_and_multi_line_text_are_kept(world) -> None:
         201,
     )
     assert robot["device_id"] == "AB-F0099-T0001-000001.v2"
+
+
+def test_the_openapi_document_states_the_refused_characters(client) -> None:  # type: ignore[no-untyped-def]
+    """Clients (and the fuzzer's valid inputs) learn the rule from the schema: its pattern
+    refuses exactly what the API refuses."""
+    import re
+
+    spec = client.get("/openapi.json").json()["components"]["schemas"]
+    name = re.compile(spec["SceneIn"]["properties"]["name"]["pattern"])
+    text = re.compile(spec["SceneIn"]["properties"]["description"]["pattern"])
+    assert not any(name.search(bad) for bad in BAD_NAMES)
+    assert name.search("Kitchen line A · 厨房") and text.search("step 1\n\tstep 2\r\n")
+    assert not text.search("evil\u202egnp") and not text.search("nul\x00")
