@@ -19,6 +19,7 @@ from fastapi import FastAPI
 
 ID = "$response.body#/id"
 FIRST = "$response.body#/items/0/id"  # the first row of a page
+FIRST_OF_LIST = "$response.body#/0/id"  # the first item of an answer that is a bare list
 
 Link = dict[str, Any]
 # (source operationId, status) -> {link name: link}
@@ -40,13 +41,14 @@ REGISTRIES = (
     "workstations",
 )
 
-# Who makes whom: the created parent's id is this field of the child's create body.
-PARENTS: dict[str, list[tuple[str, str]]] = {
-    "create_organizations": [
+# Who makes whom: the parent's id (the source's answer) is this field of the child's body.
+# (source operationId, its status) -> [(target operationId, body field)]
+BODIES: dict[tuple[str, str], list[tuple[str, str]]] = {
+    ("create_organizations", "201"): [
         ("create_factories", "organization_id"),
         ("create_skills", "organization_id"),
     ],
-    "create_factories": [
+    ("create_factories", "201"): [
         ("create_scenes", "factory_id"),
         ("create_robots", "factory_id"),
         ("create_data_collectors", "factory_id"),
@@ -55,23 +57,48 @@ PARENTS: dict[str, list[tuple[str, str]]] = {
         ("create_order", "factory_id"),
         ("create", "factory_id"),  # an enrollment secret for the factory's robots
     ],
-    "create_robot_types": [
+    ("create_robot_types", "201"): [
         ("create_robots", "robot_type_id"),
         ("create_subscenes", "robot_type_id"),
     ],
-    "create_scenes": [("create_subscenes", "scene_id")],
-    "create_skills": [("create_operations", "skill_id"), ("create_sops", "skill_id")],
-    "create_subscenes": [("create_sops", "subscene_id"), ("create_order", "subscene_id")],
-    "create_sops": [("create_order", "sop_id")],
+    ("create_scenes", "201"): [("create_subscenes", "scene_id")],
+    ("create_skills", "201"): [("create_operations", "skill_id"), ("create_sops", "skill_id")],
+    ("create_subscenes", "201"): [("create_sops", "subscene_id"), ("create_order", "subscene_id")],
+    ("create_sops", "201"): [("create_order", "sop_id")],
     # Editing an SOP answers its new version: the one new orders keep.
-    "update_sops": [("create_order", "sop_id")],
-    "create_robots": [("create_workstations", "robot_id")],
-    "create_data_collectors": [("create_workstations", "data_collector_id")],
+    ("update_sops", "200"): [("create_order", "sop_id")],
+    ("create_robots", "201"): [("create_workstations", "robot_id")],
+    ("create_data_collectors", "201"): [("create_workstations", "data_collector_id")],
+    # A recording of the task handed out lands in the store.
+    ("next_task", "200"): [("register_landed", "task_id")],
 }
 
-# Operations on an object whose id a source answers: source -> (targets, path parameter, value).
+# What a factory's id filters: its statistics, alerts and lists.
+FACTORY_FILTERS = (
+    "stats_summary",
+    "stats_trend",
+    "stats_breakdown",
+    "stats_workstations",
+    "stats_orders",
+    "list_alerts",
+    "list_orders",
+    "list_robots",
+    "list_workstations",
+    "list_scenes",
+    "list_secrets",
+)
+
+# Operations on an object whose id a source answers:
+# (source operationId, its status, targets, their parameter ("query." when not in the path), value)
 USES: list[tuple[str, str, tuple[str, ...], str, str]] = [
-    ("create_robot_types", "201", ("list_templates", "install_defaults"), "robot_type_id", ID),
+    (
+        "create_robot_types",
+        "201",
+        ("list_templates", "install_defaults", "get_template", "put_template", "get_config"),
+        "robot_type_id",
+        ID,
+    ),
+    ("create_factories", "201", FACTORY_FILTERS, "query.factory_id", ID),
     ("create_robots", "201", ("heartbeat", "rotate"), "item_id", ID),
     ("create_robots", "201", ("state",), "device_id", "$response.body#/device_id"),
     (
@@ -99,10 +126,11 @@ USES: list[tuple[str, str, tuple[str, ...], str, str]] = [
         ID,
     ),
     ("create_order", "201", ("list_batches", "list_tasks"), "query.order_id", ID),
+    ("create_order", "201", ("stats_summary", "stats_breakdown"), "query.order_id", ID),
     ("list_orders", "200", ("get_order", "order_progress"), "order_id", FIRST),
     ("list_batches", "200", ("get_batch", "cancel_batch", "recall_batch"), "batch_id", FIRST),
     ("list_batches", "200", ("list_tasks",), "query.batch_id", FIRST),
-    ("schedule_order", "200", ("get_task",), "task_id", "$response.body#/0/id"),
+    ("schedule_order", "200", ("get_task",), "task_id", FIRST_OF_LIST),
     (
         "next_task",
         "200",
@@ -125,17 +153,18 @@ USES: list[tuple[str, str, tuple[str, ...], str, str]] = [
         "episode_id",
         "$response.body#/items/0/episode/id",
     ),
+    (
+        "list_sync_states",
+        "200",
+        ("get_sync_state", "resync_episode"),
+        "episode_id",
+        "$response.body#/items/0/episode_id",
+    ),
     ("create_user", "201", ("patch_user",), "user_id", ID),
     ("list_users", "200", ("patch_user",), "user_id", FIRST),
     ("create_token", "201", ("revoke_token",), "token_id", ID),
     ("create", "201", ("revoke",), "secret_id", ID),
-    (
-        "list_operator_events",
-        "200",
-        ("resolve_operator_event",),
-        "event_id",
-        "$response.body#/0/id",
-    ),
+    ("list_operator_events", "200", ("resolve_operator_event",), "event_id", FIRST_OF_LIST),
 ]
 
 
@@ -154,8 +183,7 @@ def api_links() -> Links:
             add(f"create_{slug}", "201", f"{verb}_{slug}", {"parameters": {"item_id": ID}})
         add(f"list_{slug}", "200", f"get_{slug}", {"parameters": {"item_id": FIRST}})
     add("update_sops", "200", "get_sops", {"parameters": {"item_id": ID}})
-    for source, children in PARENTS.items():
-        status = "200" if source.startswith("update_") else "201"
+    for (source, status), children in BODIES.items():
         for target, field in children:
             add(source, status, target, {"requestBody": {field: ID}})
     for source, status, targets, parameter, value in USES:
