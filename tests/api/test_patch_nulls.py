@@ -29,9 +29,7 @@ def _objects(w: World) -> dict[str, str]:
         "robot-types": w.robot_type_id,
         "robots": w.robots[0]["id"],
         "data-collectors": w.collectors[0]["id"],
-        "inspectors": w.post("/api/v1/inspectors", {"factory_id": w.factory_id, "name": "I"})[
-            "id"
-        ],
+        "inspectors": w.post("/api/v1/inspectors", {"factory_id": w.factory_id, "name": "I"})["id"],
         "workstations": w.workstations[0]["id"],
         "users": users[0]["id"],
         "organizations": w.org_id,

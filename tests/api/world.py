@@ -97,9 +97,10 @@ class World:
         return self.post("/api/v1/orders", body)
 
 
-def build_world(client: httpx.Client, stations: int = 2) -> World:
+def build_world(client: httpx.Client, stations: int = 2, admin: str | None = None) -> World:
+    """`admin`: the token to build with (default: one of this process's database)."""
     n = next(_counter)
-    w = World(client=client, admin=tool_token("admin"))
+    w = World(client=client, admin=admin or tool_token("admin"))
     w.org_id = w.post("/api/v1/organizations", {"name": f"Org {n}-{id(w)}"})["id"]
     w.factory_id = w.post(
         "/api/v1/factories", {"organization_id": w.org_id, "name": f"Factory {n}-{id(w)}"}
