@@ -8,7 +8,15 @@ from enum import StrEnum
 from sqlalchemy import Boolean, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from keystone_api.db.base import Base, Timestamps, enum_column_type, fk, id_column, utcnow
+from keystone_api.db.base import (
+    Base,
+    Revocable,
+    Timestamps,
+    enum_column_type,
+    fk,
+    id_column,
+    utcnow,
+)
 
 
 class Role(StrEnum):
@@ -40,7 +48,7 @@ class User(Timestamps, Base):
         self.token_version = (self.token_version or 1) + 1
 
 
-class ApiToken(Base):
+class ApiToken(Revocable, Base):
     """A minted tool, display or service token (never the token itself): listed for
     admins, revocable one by one. Its id is the token's `jti`."""
 
@@ -57,5 +65,3 @@ class ApiToken(Base):
     created_by: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
-    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
-    revoked_by: Mapped[str | None] = mapped_column(String(100), default=None)

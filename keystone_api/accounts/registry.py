@@ -73,8 +73,6 @@ def check_recorded(session: Session, claims: TokenClaims) -> None:
 
 
 def revoke(session: Session, row: ApiToken, by: str) -> ApiToken:
-    if row.revoked_at is None:
-        row.revoked_at = utcnow()
-        row.revoked_by = by[:100]
-        session.flush()
+    row.revoke(by)
+    session.flush()
     return row

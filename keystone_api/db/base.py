@@ -95,6 +95,20 @@ class Archivable:
     archived_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+class Revocable:
+    """Credentials that stop working when revoked (minted tokens, enrollment secrets): when
+    and by whom, kept for the listing."""
+
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_by: Mapped[str | None] = mapped_column(String(100), default=None)
+
+    def revoke(self, by: str) -> None:
+        """Idempotent: a second revocation keeps the first one's time and author."""
+        if self.revoked_at is None:
+            self.revoked_at = utcnow()
+            self.revoked_by = by[:100]
+
+
 class Versioned:
     """A counter bumped on every ORM update: replicas to the cloud are upserted by it so a
     replayed or reordered delivery never regresses a newer copy; it also gives optimistic

@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from keystone_api.db.base import Base, Timestamps, fk, id_column, utcnow
+from keystone_api.db.base import Base, Revocable, Timestamps, fk, id_column, utcnow
 
 
-class EnrollmentSecret(Timestamps, Base):
+class EnrollmentSecret(Timestamps, Revocable, Base):
     """Minted by an admin for one factory. Only the secret's SHA-256 is kept (the secret is
     256 random bits: a fast hash is enough, and lookups by it are one indexed read)."""
 
@@ -27,8 +27,6 @@ class EnrollmentSecret(Timestamps, Base):
     uses: Mapped[int] = mapped_column(Integer, default=0)
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
     created_by: Mapped[str] = mapped_column(String(100), default="")
-    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
-    revoked_by: Mapped[str | None] = mapped_column(String(100), default=None)
 
     @property
     def active(self) -> bool:

@@ -71,10 +71,8 @@ def mint(
 
 
 def revoke(session: Session, row: EnrollmentSecret, by: str) -> EnrollmentSecret:
-    if row.revoked_at is None:
-        row.revoked_at = utcnow()
-        row.revoked_by = by[:100]
-        session.flush()
+    row.revoke(by)
+    session.flush()
     return row
 
 
