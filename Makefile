@@ -22,8 +22,8 @@ test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check keystone_api keystone_pipelines tests bench
-	$(VENV)/bin/mypy keystone_api keystone_pipelines
+	$(VENV)/bin/ruff check keystone_api keystone_pipelines keystone_dev keystone_sim tests bench
+	$(VENV)/bin/mypy keystone_api keystone_pipelines keystone_dev
 
 lock: $(STAMP)
 	$(PY) -m pip freeze --exclude-editable | grep -vi '^keystone' > constraints.txt

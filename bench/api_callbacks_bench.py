@@ -28,7 +28,7 @@ from bench.api_seed import seed  # noqa: E402
 from bench.common import fresh_mysql_database, server, summary_ms  # noqa: E402
 from bench.rawhttp import Connection, encode  # noqa: E402
 from keystone_api.accounts.tokens import TokenClaims, mint  # noqa: E402
-from keystone_api.storage.seaweed import free_port  # noqa: E402
+from keystone_dev.seaweed import free_port  # noqa: E402
 
 START, FINISH = "start", "finish"
 
@@ -210,7 +210,7 @@ def main() -> None:
         keystone = [
             sys.executable,
             "-m",
-            "keystone_api.cli.main",
+            "keystone_dev.cli.main",
             "api",
             "--port",
             str(port),

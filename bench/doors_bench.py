@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import REPO, fresh_mysql_database, server  # noqa: E402
 from keystone_api.db import migrate  # noqa: E402
 from keystone_api.settings import Settings  # noqa: E402
-from keystone_api.storage.seaweed import free_port  # noqa: E402
+from keystone_dev.seaweed import free_port  # noqa: E402
 from tests.support.tokens import recorded_token  # noqa: E402
 
 MIB = 1024 * 1024
@@ -63,7 +63,7 @@ def api(db_url: str, name: str, env: dict[str, str]) -> Iterator[tuple[str, int]
         "KEYSTONE_S3_ENDPOINT_URL": "http://127.0.0.1:9",  # not used by these doors
         **env,
     }
-    cmd = [sys.executable, "-m", "keystone_api.cli.main", "api", "--port", str(port)]
+    cmd = [sys.executable, "-m", "keystone_dev.cli.main", "api", "--port", str(port)]
     log = REPO / "bench" / "out" / f"doors-{name}.log"
     with server([*cmd, "--no-preflight"], settings, base + "/healthz", log) as proc:
         yield base, proc.pid

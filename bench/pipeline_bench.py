@@ -29,7 +29,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import REPO, fresh_mysql_database, percentile  # noqa: E402
-from keystone_api.storage.seaweed import free_port  # noqa: E402
+from keystone_dev.seaweed import free_port  # noqa: E402
 from tests.support import mysql  # noqa: E402
 
 
@@ -181,7 +181,7 @@ def main() -> None:  # noqa: PLR0915 - a linear script
     from keystone_api.settings import Settings
     from keystone_api.storage.layout import axon_keys
     from keystone_api.storage.s3 import ensure_bucket, make_s3_client
-    from keystone_api.storage.seaweed import SeaweedServer
+    from keystone_dev.seaweed import SeaweedServer
     from keystone_sim.recording import sidecar_dict  # noqa: F401 - import cost outside timing
 
     tmp = Path(tempfile.mkdtemp(prefix="ks-pipeline-bench-"))

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import REPO, fresh_mysql_database, percentile, server  # noqa: E402
 from keystone_api.db import migrate  # noqa: E402
 from keystone_api.settings import Settings  # noqa: E402
-from keystone_api.storage.seaweed import SeaweedServer, free_port  # noqa: E402
+from keystone_dev.seaweed import SeaweedServer, free_port  # noqa: E402
 from keystone_sim.axon import AxonRobot, Backoff  # noqa: E402
 from tests.support.tokens import recorded_token  # noqa: E402
 
@@ -312,7 +312,7 @@ def main() -> None:
                 "KEYSTONE_PUBLIC_BASE_URL": base,
                 "KEYSTONE_JWT_SECRET": SECRET,
             }
-            cmd = [sys.executable, "-m", "keystone_api.cli.main", "api", "--port", str(port)]
+            cmd = [sys.executable, "-m", "keystone_dev.cli.main", "api", "--port", str(port)]
             with server(cmd, env, base + "/healthz", out / "robots-api.log") as proc:
                 asyncio.run(run(args, base, proc.pid, s3, db_url))
         finally:

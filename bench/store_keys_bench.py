@@ -24,7 +24,7 @@ from pydantic import SecretStr  # noqa: E402
 from keystone_api.settings import Settings  # noqa: E402
 from keystone_api.storage import policies  # noqa: E402
 from keystone_api.storage.identities import issue  # noqa: E402
-from keystone_api.storage.seaweed import SeaweedServer  # noqa: E402
+from keystone_dev.seaweed import SeaweedServer  # noqa: E402
 
 STEP = 20
 

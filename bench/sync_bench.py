@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO))
 from bench.sync_seed import Edge, seed_episode, seed_registry  # noqa: E402
 from keystone_api.settings import DeployRole, Settings  # noqa: E402
 from keystone_api.storage.s3 import ensure_bucket, make_s3_client  # noqa: E402
-from keystone_api.storage.seaweed import SeaweedServer, free_port  # noqa: E402
+from keystone_dev.seaweed import SeaweedServer, free_port  # noqa: E402
 from tests.support import mysql  # noqa: E402
 from tests.support.processes import keystone_api_process  # noqa: E402
 from tests.support.tokens import recorded_token  # noqa: E402

@@ -85,7 +85,7 @@ def db(engine: Engine) -> Iterator[Session]:
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServer]:  # noqa: F821
     """A real S3 server (SeaweedFS `weed mini`) on free loopback ports."""
-    from keystone_api.storage.seaweed import SeaweedServer
+    from keystone_dev.seaweed import SeaweedServer
 
     server = SeaweedServer(Path(tmp_path_factory.mktemp("seaweed"))).start()
     os.environ["KEYSTONE_S3_ENDPOINT_URL"] = server.endpoint_url

@@ -111,8 +111,8 @@ def test_keystone_api_and_the_live_test_servers_use_the_same_protocol(
     does serve_app (every live test server), timeout read from the same setting."""
     import uvicorn
 
-    from keystone_api.cli.api_cmd import _run
     from keystone_api.settings import get_settings
+    from keystone_dev.cli.api_cmd import _run
 
     seen: list[Any] = []
     with monkeypatch.context() as patched:  # the configuration _run serves, not a server

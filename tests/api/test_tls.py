@@ -12,7 +12,7 @@ import httpx
 import pytest
 import trustme
 
-from keystone_api.storage.seaweed import free_port
+from keystone_dev.seaweed import free_port
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def tls_server(tmp_path, s3_server):  # type: ignore[no-untyped-def]
     cert.private_key_pem.write_to_path(key_path)
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "keystone_api.cli.main", "api", "--port", str(port),
+        [sys.executable, "-m", "keystone_dev.cli.main", "api", "--port", str(port),
          "--tls-cert", str(cert_path), "--tls-key", str(key_path)],
         env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ca_path = tmp_path / "ca.pem"

@@ -37,7 +37,7 @@ def edge_app(s3_server) -> Iterator[str]:  # type: ignore[no-untyped-def]
 def demo_edge(edge_app: str) -> DemoEdge:
     """The world `keystone dev` seeds (the same functions), on MariaDB and SeaweedFS."""
     from keystone_api.db.engine import get_sessionmaker
-    from keystone_api.devstack.seed import seed_robot_type, seed_world
+    from keystone_dev.devstack.seed import seed_robot_type, seed_world
     from keystone_sim.fleet.provision import AdminApi
 
     with get_sessionmaker().begin() as session:

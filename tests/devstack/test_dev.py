@@ -20,7 +20,7 @@ import httpx
 import psutil
 import pytest
 
-from keystone_api.storage.seaweed import free_port
+from keystone_dev.seaweed import free_port
 
 
 def _port_pair() -> int:
@@ -44,7 +44,7 @@ class Dev:
         args = [f"--{name}={port}" for name, port in ports.items()]
         args += ["--robots", "1", "--seconds", "2.5", "--interval", "1"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "keystone_api.cli.main", "dev", "--state-dir", str(state)]
+            [sys.executable, "-m", "keystone_dev.cli.main", "dev", "--state-dir", str(state)]
             + args,
             env=env,
             stdout=subprocess.PIPE,

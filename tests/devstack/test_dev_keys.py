@@ -7,7 +7,7 @@ import json
 import stat
 from pathlib import Path
 
-from keystone_api.devstack.config import dev_keys
+from keystone_dev.devstack.config import dev_keys
 
 
 def test_the_edge_and_the_cloud_get_their_own_lasting_keys(tmp_path: Path) -> None:

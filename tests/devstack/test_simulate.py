@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 from typer.testing import CliRunner
 
-from keystone_api.cli.main import app
 from keystone_api.settings import get_settings
+from keystone_dev.cli.main import app
 from keystone_sim.fleet.defects import DEFECTS
 from tests.devstack.conftest import DemoEdge
 

@@ -19,7 +19,7 @@ REFUSED = {"AccessDenied", "403"}
 
 
 def _provision(s3_server: Any, role: str, *factory_ids: str) -> dict[str, str]:
-    cmd = [sys.executable, "-m", "keystone_api.cli.main", "storage", "provision", role]
+    cmd = [sys.executable, "-m", "keystone_dev.cli.main", "storage", "provision", role]
     for factory_id in factory_ids:
         cmd += ["--factory-id", factory_id]
     env_overrides = {

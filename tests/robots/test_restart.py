@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from keystone_api.storage.seaweed import free_port
+from keystone_dev.seaweed import free_port
 from keystone_sim.axon import Faults
 from tests.robots.harness import Gateway, Site, build_site, count_episodes
 from tests.support.processes import wait_http
@@ -30,7 +30,7 @@ def api_server(port: int, log: Path) -> Iterator[str]:
     env = {**os.environ, "KEYSTONE_PUBLIC_BASE_URL": base}
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "keystone_api.cli.main", "api", "--port", str(port)],
+            [sys.executable, "-m", "keystone_dev.cli.main", "api", "--port", str(port)],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

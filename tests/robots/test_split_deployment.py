@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from keystone_api.storage.seaweed import free_port
+from keystone_dev.seaweed import free_port
 from tests.robots.harness import Gateway, build_site, count_episodes
 from tests.support.processes import KEYSTONE, wait_http
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import uvicorn
 
-from keystone_api.cli.api_cmd import WS_MAX_FRAME_BYTES
 from keystone_api.http_protocol import HTTP_PROTOCOL
-from keystone_api.storage.seaweed import free_port
+from keystone_dev.cli.api_cmd import WS_MAX_FRAME_BYTES
+from keystone_dev.seaweed import free_port
 
 
 @contextmanager

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import httpx
 
-from keystone_api.storage.seaweed import free_port
+from keystone_dev.seaweed import free_port
 
-KEYSTONE = [sys.executable, "-m", "keystone_api.cli.main"]
+KEYSTONE = [sys.executable, "-m", "keystone_dev.cli.main"]
 
 
 def run_cli(

@@ -6,7 +6,7 @@ import contextlib
 import socket
 import threading
 
-from keystone_api.storage.seaweed import free_port
+from keystone_dev.seaweed import free_port
 
 
 class TcpProxy:

@@ -75,7 +75,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory, s3_server: Any) -> Iterator[
     from keystone_api.db import migrate
     from keystone_api.db.engine import make_engine
     from keystone_api.storage.s3 import ensure_bucket, make_s3_client
-    from keystone_api.storage.seaweed import SeaweedServer
+    from keystone_dev.seaweed import SeaweedServer
 
     home = Path(tmp_path_factory.mktemp("cloud"))
     server = SeaweedServer(home / "s3").start()

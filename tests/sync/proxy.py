@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from keystone_api.storage.seaweed import free_port
+from keystone_dev.seaweed import free_port
 
 HOP_HEADERS = {"connection", "keep-alive", "expect", "transfer-encoding", "proxy-connection"}
 

@@ -13,7 +13,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from keystone_api.devstack.stack import DevStack
+from keystone_dev.devstack.stack import DevStack
 
 STATUSES = ("pending_qa", "auto_approved", "needs_inspection", "inspector_approved", "rejected")
 

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from pydantic import SecretStr
 
-from keystone_api.devstack.config import CLOUD_BUCKET, DevConfig
 from keystone_api.settings import Settings
 from keystone_api.storage.identities import issue
 from keystone_api.storage.roles import identity
+from keystone_dev.devstack.config import CLOUD_BUCKET, DevConfig
 
 
 @dataclass(frozen=True)

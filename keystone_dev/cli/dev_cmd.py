@@ -32,8 +32,8 @@ def dev(
     daemon) and the fleet simulator; print the URLs and a live summary. Ctrl-C stops all."""
     from rich.console import Console
 
-    from keystone_api.devstack.config import DevConfig
-    from keystone_api.devstack.stack import DevStack
+    from keystone_dev.devstack.config import DevConfig
+    from keystone_dev.devstack.stack import DevStack
 
     config = DevConfig(
         state_dir.resolve(),
@@ -82,7 +82,7 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 def _print_urls(console: Any, stack: Any, took_s: float) -> None:
-    from keystone_api.devstack.config import ADMIN_PASSWORD, INSPECTOR_PASSWORD
+    from keystone_dev.devstack.config import ADMIN_PASSWORD, INSPECTOR_PASSWORD
     from keystone_sim.fleet.target import DEV_COLLECTOR_PASSWORD
 
     for name, url in stack.urls.items():  # whole, never cut: the display URL has a token
@@ -100,7 +100,7 @@ def _watch(console: Any, stack: Any, started: float, every_s: float = 3.0) -> No
     """Redraw the summary until Ctrl-C; stop when an essential process dies."""
     from rich.live import Live
 
-    from keystone_api.devstack.summary import one_line, render, take
+    from keystone_dev.devstack.summary import one_line, render, take
 
     def check() -> None:
         for proc in stack.failed():

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from keystone_api.devstack.config import (
+from keystone_dev.devstack.config import (
     ADMIN_PASSWORD,
     ADMIN_USERNAME,
     CLOUD_BUCKET,
@@ -16,10 +16,10 @@ from keystone_api.devstack.config import (
     DevConfig,
     DevKeys,
 )
-from keystone_api.devstack.dagster_home import REPO_ROOT, write_dagster_home
-from keystone_api.devstack.processes import ManagedProcess
+from keystone_dev.devstack.dagster_home import REPO_ROOT, write_dagster_home
+from keystone_dev.devstack.processes import ManagedProcess
 
-KEYSTONE = [sys.executable, "-m", "keystone_api.cli.main"]
+KEYSTONE = [sys.executable, "-m", "keystone_dev.cli.main"]
 
 
 def edge_env(cfg: DevConfig, keys: DevKeys, edge_s3: str) -> dict[str, str]:

@@ -15,7 +15,8 @@ from keystone_api.accounts import registry
 from keystone_api.accounts.models import ApiToken, Role, User
 from keystone_api.accounts.tokens import TokenClaims, mint
 from keystone_api.db.engine import make_engine
-from keystone_api.devstack.config import (
+from keystone_api.settings import DeployRole, Settings
+from keystone_dev.devstack.config import (
     ADMIN_PASSWORD,
     ADMIN_USERNAME,
     CLOUD_BUCKET,
@@ -24,8 +25,7 @@ from keystone_api.devstack.config import (
     DevConfig,
     DevKeys,
 )
-from keystone_api.devstack.seed import FACTORY, INSPECTOR, DemoWorld, seed_world
-from keystone_api.settings import DeployRole, Settings
+from keystone_dev.devstack.seed import FACTORY, INSPECTOR, DemoWorld, seed_world
 from keystone_sim.fleet.provision import AdminApi
 from keystone_sim.fleet.target import DEV_COLLECTOR_PASSWORD
 

@@ -12,13 +12,13 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from keystone_api.devstack import devfile, services, store_keys
-from keystone_api.devstack.config import CLOUD_BUCKET, FLEET, DevConfig, check_ports, dev_keys
-from keystone_api.devstack.dagster_home import prepare_instance
-from keystone_api.devstack.processes import ManagedProcess, stop_all, wait_healthy
-from keystone_api.devstack.recovery import release_qa_claims
-from keystone_api.devstack.seed import DemoWorld
-from keystone_api.storage.seaweed import SeaweedServer
+from keystone_dev.devstack import devfile, services, store_keys
+from keystone_dev.devstack.config import CLOUD_BUCKET, FLEET, DevConfig, check_ports, dev_keys
+from keystone_dev.devstack.dagster_home import prepare_instance
+from keystone_dev.devstack.processes import ManagedProcess, stop_all, wait_healthy
+from keystone_dev.devstack.recovery import release_qa_claims
+from keystone_dev.devstack.seed import DemoWorld
+from keystone_dev.seaweed import SeaweedServer
 
 HEALTH_TIMEOUT_S = 120
 
@@ -126,7 +126,7 @@ class DevStack:
         from sqlalchemy.orm import Session
 
         from keystone_api.db.engine import make_engine
-        from keystone_api.devstack.seed import seed_robot_type
+        from keystone_dev.devstack.seed import seed_robot_type
 
         engine = make_engine(self.config.database_url)
         try:
@@ -153,7 +153,7 @@ class DevStack:
         simulator finds them (their device.json) rather than registering new ones."""
         import asyncio
 
-        from keystone_api.devstack.seed import FACTORY
+        from keystone_dev.devstack.seed import FACTORY
         from keystone_sim.fleet import Fleet, FleetOptions, Target
         from keystone_sim.fleet.target import DEV_COLLECTOR_PASSWORD
 

@@ -6,7 +6,8 @@ import sys
 
 import typer
 
-from keystone_api.cli import (
+from keystone_api.preflight import ConfigError
+from keystone_dev.cli import (
     api_cmd,
     db_cmd,
     dev_cmd,
@@ -15,7 +16,6 @@ from keystone_api.cli import (
     sync_cmd,
     token_cmd,
 )
-from keystone_api.preflight import ConfigError
 from keystone_pipelines.validator.cli import app as qa_app
 
 app = typer.Typer(
