@@ -11,6 +11,7 @@ from keystone_api.db.base import utcnow
 from keystone_api.episodes.models import Episode, InspectionDecision
 from keystone_pipelines.defs.episodes.jobs import episode_qa_job, review_gate_job
 from keystone_pipelines.defs.episodes.partitions import hour_key
+from keystone_pipelines.defs.run_states import WAITING_TO_START
 from keystone_pipelines.landing.discovery import (
     expected_candidates,
     factory_buckets,
@@ -25,7 +26,6 @@ from keystone_pipelines.resources import KeystoneResource
 # Registrations per tick; more wait for the next tick (a tick must end well within its
 # time limit whatever arrives at once).
 MAX_REGISTRATIONS_PER_TICK = 400
-ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING]
 
 
 def qa_run_requests(
@@ -56,7 +56,9 @@ def qa_run_requests(
             continue
         waiting = instance.get_runs(
             filters=dg.RunsFilter(
-                job_name=episode_qa_job.name, statuses=ACTIVE, tags={"dagster/partition": hour}
+                job_name=episode_qa_job.name,
+                statuses=WAITING_TO_START,
+                tags={"dagster/partition": hour},
             ),
             limit=1,
         )

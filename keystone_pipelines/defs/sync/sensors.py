@@ -7,16 +7,11 @@ import time
 
 import dagster as dg
 
+from keystone_pipelines.defs.run_states import NOT_ENDED
 from keystone_pipelines.defs.sync.assets import queue_check_result
 from keystone_pipelines.defs.sync.jobs import cloud_sync_job
 from keystone_pipelines.resources import KeystoneResource
 
-ACTIVE = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-]
 # The check is re-reported when it changes, and at least this often.
 CHECK_EVERY_S = 600
 
@@ -70,7 +65,7 @@ def cloud_sync_sensor(
             skip_reason="nothing due for the cloud", asset_events=events, cursor=json.dumps(cursor)
         )
     running = context.instance.get_runs(
-        filters=dg.RunsFilter(job_name=cloud_sync_job.name, statuses=ACTIVE), limit=1
+        filters=dg.RunsFilter(job_name=cloud_sync_job.name, statuses=NOT_ENDED), limit=1
     )
     if running:
         return dg.SensorResult(
