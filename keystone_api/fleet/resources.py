@@ -18,11 +18,10 @@ from keystone_api.fleet.devices import next_device_id
 from keystone_api.fleet.models import DataCollector, Inspector, Robot, RobotType, Workstation
 from keystone_api.fleet.routes import robot_routes, workstation_routes
 from keystone_api.fleet.workstations import set_pairing
-from keystone_api.orders.models import Batch, BatchStatus, Task, TaskStatus
+from keystone_api.orders import task_states
+from keystone_api.orders.models import Batch, BatchStatus, Task
 from keystone_api.registry.models import Factory
 from keystone_api.registry.scoping import scope_by_factory_column
-
-OPEN_TASK = (TaskStatus.ready, TaskStatus.in_progress)
 
 
 def _topics_json(body: Any) -> dict[str, Any]:
@@ -96,7 +95,7 @@ def _robot_deletable(session: Session, robot: Robot) -> None:
         busy = session.execute(
             select(func.count())
             .select_from(Task)
-            .where(Task.workstation_id == ws.id, Task.status.in_(OPEN_TASK))
+            .where(Task.workstation_id == ws.id, Task.status.in_(task_states.AT_RECORDER))
         ).scalar_one()
         if busy:
             raise Conflict(f"robot is recording at workstation '{ws.name}'")

@@ -37,10 +37,23 @@ ALLOWED: dict[S, frozenset[S]] = {
     S.completed: frozenset(),
 }
 
+# The status sets the rules use, each named for the question it answers.
+
+# Not ended: its recording may still come. A batch with one is still running; a subscene
+# with one may not be archived (its tasks would lose what they are recorded for).
 OPEN = frozenset({S.pending, S.ready, S.in_progress, S.uploading})
+# Not started: cancelling the batch or order cancels it.
 UNSTARTED = frozenset({S.pending, S.ready})
-# Held by a recorder: configured on it, or being recorded (a dropped socket keeps them).
-RUNNABLE = frozenset({S.ready, S.in_progress})
+# Its recording is not finished yet: a finish moves it to uploading, it can still be
+# configured and recorded, and an assigned one keeps its workstation `recording`.
+BEFORE_FINISH = frozenset({S.pending, S.ready, S.in_progress})
+# Held by a recorder: configured on it, or being recorded (a dropped socket keeps them). A
+# workstation whose robot holds one has its robot at work (the robot cannot be removed).
+AT_RECORDER = frozenset({S.ready, S.in_progress})
+# Recorded: a batch becomes active with its first.
+FINISHED = frozenset({S.uploading, S.completed})
+# Ended: a batch whose tasks all are ends too.
+TERMINAL = frozenset({S.completed, S.cancelled, S.failed})
 
 
 class IllegalTransition(Conflict):

@@ -13,7 +13,8 @@ from keystone_api.accounts.principal import Principal
 from keystone_api.common.refs import live_ref
 from keystone_api.common.resource import Resource, in_factory
 from keystone_api.errors import Conflict, Invalid
-from keystone_api.orders.models import Order, OrderStatus, Task, TaskStatus
+from keystone_api.orders import task_states
+from keystone_api.orders.models import Order, OrderStatus, Task
 from keystone_api.registry import schemas as s
 from keystone_api.registry.models import (
     Factory,
@@ -35,7 +36,6 @@ from keystone_api.registry.scoping import (
 )
 
 OPEN_ORDER = (OrderStatus.pending, OrderStatus.active, OrderStatus.paused)
-OPEN_TASK = (TaskStatus.pending, TaskStatus.ready, TaskStatus.in_progress, TaskStatus.uploading)
 
 
 def _refuse_if_open_orders(session: Session, column: Any, value: str, what: str) -> None:
@@ -51,7 +51,7 @@ def _refuse_if_open_tasks(session: Session, subscene_ids: Any, what: str) -> Non
         select(func.count())
         .select_from(Task)
         .join(Order, Task.order_id == Order.id)
-        .where(Order.subscene_id.in_(subscene_ids), Task.status.in_(OPEN_TASK))
+        .where(Order.subscene_id.in_(subscene_ids), Task.status.in_(task_states.OPEN))
     ).scalar_one()
     if open_tasks:
         raise Conflict(f"{what} has {open_tasks} open task(s) and cannot be removed")
