@@ -17,10 +17,10 @@ from keystone_api.orders import task_states
 from keystone_api.orders.models import Batch, BatchStatus, Order, OrderStatus, Task, TaskStatus
 from keystone_api.orders.scheduling import top_up
 
-FINISHED = (TaskStatus.uploading, TaskStatus.completed)
-TERMINAL = (TaskStatus.completed, TaskStatus.cancelled, TaskStatus.failed)
+FINISHED = task_states.FINISHED
+TERMINAL = task_states.TERMINAL
 OPEN_BATCH = (BatchStatus.pending, BatchStatus.active)
-RECORDING = (TaskStatus.pending, TaskStatus.ready, TaskStatus.in_progress)
+RECORDING = task_states.BEFORE_FINISH
 
 
 def refresh_batch(session: Session, batch: Batch) -> None:

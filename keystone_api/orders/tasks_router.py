@@ -139,7 +139,7 @@ def release_task(
 ) -> Task:
     principal.require(Role.admin, Role.operator, Role.collector)
     task = load_task(session, principal, task_id, lock=True)
-    if task.recorder_offline_at is not None and task.status in task_states.RUNNABLE:
+    if task.recorder_offline_at is not None and task.status in task_states.AT_RECORDER:
         check_offline_release(task, principal, settings)
         task.recorder_offline_at = None
     if task.status == TaskStatus.pending:

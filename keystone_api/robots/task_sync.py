@@ -26,7 +26,7 @@ from keystone_api.robots.connections import RobotRef
 from keystone_api.settings import Settings
 
 S = TaskStatus
-RUNNABLE = task_states.RUNNABLE
+AT_RECORDER = task_states.AT_RECORDER
 
 
 def owned_task(
@@ -75,7 +75,7 @@ def task_back_to_pending(session: Session, robot: RobotRef, task_id: str, cause:
     task = owned_task(session, robot, task_id)
     if task is None:
         return None
-    if task.status in RUNNABLE:
+    if task.status in AT_RECORDER:
         _move(session, task, S.pending, f"device:{robot.device_id}", cause)
     return task.status.value
 
@@ -111,7 +111,7 @@ def mark_recorder_offline(session: Session, robot: RobotRef) -> list[str]:
     take them while the robot still records. It says what became of them when it is back
     (recorder_back), or staff release them once the recorder stayed away long enough."""
     marked = []
-    for task in _robots_tasks(session, robot, Task.status.in_(RUNNABLE)):
+    for task in _robots_tasks(session, robot, Task.status.in_(AT_RECORDER)):
         if task.recorder_offline_at is None:
             task.recorder_offline_at = utcnow()
             marked.append(task.id)
@@ -126,7 +126,7 @@ def recorder_back(session: Session, robot: RobotRef, current: str, task_id: str 
         return  # the usual case: nothing to settle, nothing locked
     for task in _robots_tasks(session, robot, marked):
         task.recorder_offline_at = None
-        if task.id != task_id and task.status in RUNNABLE:
+        if task.id != task_id and task.status in AT_RECORDER:
             cause = f"recorder back ({current}) without this task"
             _move(session, task, S.pending, f"device:{robot.device_id}", cause)
             task.assigned_at = None
