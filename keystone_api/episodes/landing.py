@@ -1,44 +1,81 @@
-"""The landed-recording service: one idempotent function, keyed by task, that turns a
-recording verified in the object store into exactly one `pending_qa` episode.
+"""Landing: THE one way a recording in the object store becomes an episode.
 
-Both paths that notice an upload call it: the transfer gateway (on `upload_complete`) and
-the Dagster sensor (listing the bucket). Whichever comes first creates the episode; the
-other gets the same episode back. A finish callback may come before, after, or never.
+`land()` verifies the pair (verify.py) and registers it, idempotently and keyed by task,
+as exactly one `pending_qa` episode. Every path that notices an upload calls it: the
+transfer gateway (on `upload_complete`, before it ACKs), the Dagster landing sensor
+(listing the bucket) and the API (an operator registering a recording by hand). Whichever
+comes first creates the episode; the others get the same episode back. A finish callback
+may come before, after, or never. What differs between the paths (who they are, how they
+find the key, what they do with a refusal, which thread they run on) stays with them.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from botocore.client import BaseClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from keystone_api.db.base import utcnow
 from keystone_api.episodes import states
 from keystone_api.episodes.models import Episode
+from keystone_api.episodes.verify import LandedRecording, VerificationFailed, verify_pair
 from keystone_api.errors import Conflict, NotFound
 from keystone_api.fleet.models import Workstation
 from keystone_api.orders import task_states
 from keystone_api.orders.models import Order, Task, TaskStatus
 from keystone_api.orders.progress import after_task_change
+from keystone_api.storage.layout import RecordingKey
 
 
 @dataclass(frozen=True)
-class LandedRecording:
-    task_id: str
-    bucket: str
-    mcap_key: str
-    mcap_size_bytes: int
-    checksum_sha256: str | None  # the MCAP object's x-amz-meta-checksum-sha256
-    sidecar_key: str | None = None
-    sidecar_size_bytes: int = 0
-    sidecar_sha256: str | None = None
-    sidecar: dict[str, Any] | None = None
-    landed_at: datetime = field(default_factory=utcnow)
-    source: str = "unknown"  # transfer | sensor | api
+class Landing:
+    episode: Episode
+    created: bool  # False: the recording was registered before (by this path or another)
+    recording: LandedRecording
+
+
+def land(
+    session: Session,
+    client: BaseClient,
+    bucket: str,
+    key: RecordingKey,
+    task: Task,
+    *,
+    actor: str,
+    source: str,
+    expected_sha256: str | None = None,
+    read: bool = True,
+    complete: bool = False,
+) -> Landing:
+    """Verify the pair at `key` in `bucket` against `task` and register it as its episode.
+
+    `expected_sha256`: what the caller was told the recording's SHA-256 is (the robot's
+    report, an operator's). `read`, `complete`: as `verify_pair` (a sensor tick never
+    reads a whole recording; the transfer daemon's `upload_complete` means a missing
+    sidecar is an MCAP-only upload).
+
+    Raises VerificationFailed (not a complete, consistent pair: nothing is written) or
+    Conflict (the task already has an episode from another recording); what to do then is
+    the caller's policy.
+    """
+    if key.task_id != task.id:
+        raise VerificationFailed("bad_key", f"'{key.mcap_key}' is not a key of task '{task.id}'")
+    recording = verify_pair(
+        client,
+        bucket,
+        key,
+        task.finish_callback,
+        expected_sha256,
+        source,
+        read=read,
+        complete=complete,
+    )
+    episode, created = _register(session, recording, actor)
+    return Landing(episode, created, recording)
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -91,9 +128,7 @@ def _recording_facts(landed: LandedRecording, task: Task) -> dict[str, Any]:
     }
 
 
-def register_landed_recording(
-    session: Session, landed: LandedRecording, actor: str
-) -> tuple[Episode, bool]:
+def _register(session: Session, landed: LandedRecording, actor: str) -> tuple[Episode, bool]:
     """Create the task's episode (status pending_qa) and complete the task; idempotent.
 
     Returns (episode, created). The same recording registered again returns the existing

@@ -204,9 +204,9 @@ def register_landed(
     settings: SettingsDep,
     principal: Annotated[Principal, Depends(roles(Role.admin, Role.operator))],
 ) -> Any:
-    from keystone_api.episodes.landing import register_landed_recording
-    from keystone_api.episodes.verify import verify_pair
+    from keystone_api.episodes.landing import land
     from keystone_api.orders.access import load_task
+    from keystone_api.orders.models import Order
     from keystone_api.storage.layout import parse_key
     from keystone_api.storage.s3 import get_s3_client
 
@@ -214,17 +214,16 @@ def register_landed(
     key = parse_key(body.mcap_key)
     if key is None or key.kind != "mcap" or key.task_id != task.id:
         raise NotFound("mcap_key: not a recording key of this task in either layout")
-    from keystone_api.orders.models import Order
-
     order = session.get(Order, task.order_id)
     assert order is not None
-    landed = verify_pair(
+    landing = land(
+        session,
         get_s3_client(),
         settings.bucket_for(order.factory_id),
         key,
-        task.finish_callback,
-        body.expected_sha256,
+        task,
+        actor=principal.actor,
         source="api",
+        expected_sha256=body.expected_sha256,
     )
-    episode, _ = register_landed_recording(session, landed, principal.actor)
-    return episode
+    return landing.episode

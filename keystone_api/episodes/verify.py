@@ -20,12 +20,14 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from botocore.client import BaseClient
 
+from keystone_api.db.base import utcnow
 from keystone_api.episodes.embedded_sidecar import EmbeddedSidecarMissing, embedded_sidecar
-from keystone_api.episodes.landing import LandedRecording
 from keystone_api.episodes.sidecar import SidecarInvalid, parse_sidecar
 from keystone_api.errors import Invalid
 from keystone_api.storage.digest import ObjectChanged, full_object_sha256, read_sha256
@@ -34,6 +36,23 @@ from keystone_api.storage.s3 import head_or_none
 
 MAX_SIDECAR_BYTES = 4 * 1024 * 1024
 CHECKSUM_META = "checksum-sha256"
+
+
+@dataclass(frozen=True)
+class LandedRecording:
+    """A pair that verified: what registration turns into an episode."""
+
+    task_id: str
+    bucket: str
+    mcap_key: str
+    mcap_size_bytes: int
+    checksum_sha256: str | None  # the MCAP's verified SHA-256
+    sidecar_key: str | None = None
+    sidecar_size_bytes: int = 0
+    sidecar_sha256: str | None = None
+    sidecar: dict[str, Any] | None = None
+    landed_at: datetime = field(default_factory=utcnow)
+    source: str = "unknown"  # transfer | sensor | api
 
 
 class VerificationFailed(Invalid):

@@ -1,10 +1,10 @@
 """The transfer daemon's reports, in the database: the upload record of each task, the task
 states they move, and the verified landing that comes before every `upload_ack`.
 
-Verification (HEAD both objects, size and checksum against the sidecar and the finish
-callback, parse the sidecar) and registration go through the same services as the Dagster
-sensor (`verify_pair`, `register_landed_recording`), so a recording becomes exactly one
-episode whichever path sees it first. A pair that does not verify is never ACKed.
+Verification and registration go through `episodes.landing.land()`, the one door the
+Dagster sensor and the API use too, so a recording becomes exactly one episode whichever
+path sees it first. A pair that does not verify is never ACKed; what a refusal does to the
+task and the upload record is decided here.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from keystone_api.db.base import utcnow
-from keystone_api.episodes.landing import register_landed_recording
+from keystone_api.episodes.landing import land
 from keystone_api.episodes.models import Episode
-from keystone_api.episodes.verify import VerificationFailed, verify_pair
+from keystone_api.episodes.verify import VerificationFailed
 from keystone_api.errors import Conflict
 from keystone_api.fleet.models import Workstation
 from keystone_api.orders import task_states
@@ -205,14 +205,22 @@ def verify_and_register(
         key = _key(client, bucket, robot, task, info.get("s3_key") or info.get("object_key"))
         # Called on upload_complete or for a task the daemon waits to have ACKed: all it
         # will upload is there (an MCAP-only upload has no sidecar object).
-        landed = verify_pair(
-            client, bucket, key, task.finish_callback, expected, "transfer", complete=True
+        landing = land(
+            session,
+            client,
+            bucket,
+            key,
+            task,
+            actor=f"device:{robot.device_id}",
+            source="transfer",
+            expected_sha256=expected,
+            complete=True,
         )
-        episode, created = register_landed_recording(session, landed, f"device:{robot.device_id}")
     except VerificationFailed as exc:
         return _rejected(session, robot, row, task_id, exc.reason, exc.message)
     except Conflict as exc:
         return _rejected(session, robot, row, task_id, "conflict", exc.message)
+    landed = landing.recording
     row.state = UploadState.acked
     row.acked_at = utcnow()
     row.s3_key = landed.mcap_key
@@ -221,7 +229,11 @@ def verify_and_register(
     row.last_error = None
     status = session.execute(select(Task.status).where(Task.id == task_id)).scalar()
     return Verdict(
-        True, status.value if status else None, episode.id, created, mcap_key=landed.mcap_key
+        True,
+        status.value if status else None,
+        landing.episode.id,
+        landing.created,
+        mcap_key=landed.mcap_key,
     )
 
 

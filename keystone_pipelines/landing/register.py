@@ -1,4 +1,5 @@
-"""Verify and register what discovery found, through keystone_api's idempotent service."""
+"""Verify and register what discovery found, through keystone_api's one landing door
+(`land()`, which the transfer gateway and the API use too)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from keystone_api.episodes.landing import register_landed_recording
-from keystone_api.episodes.verify import VerificationFailed, verify_pair
+from keystone_api.episodes.landing import land
+from keystone_api.episodes.verify import VerificationFailed
 from keystone_api.errors import Conflict, NotFound
 from keystone_api.orders.models import Task
 from keystone_pipelines.landing.discovery import Candidate
@@ -40,12 +41,11 @@ def register_candidates(
                 task = session.get(Task, c.key.task_id)
                 if task is None:
                     continue
-                landed = verify_pair(
-                    s3, c.bucket, c.key, task.finish_callback, source="sensor", read=False
+                landing = land(
+                    session, s3, c.bucket, c.key, task, actor=actor, source="sensor", read=False
                 )
-                episode, created = register_landed_recording(session, landed, actor)
-                if created:
-                    report.created.append(episode.id)
+                if landing.created:
+                    report.created.append(landing.episode.id)
                 else:
                     report.existing += 1
         except VerificationFailed as exc:
