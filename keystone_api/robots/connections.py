@@ -13,25 +13,20 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
-from anyio import to_thread
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 from starlette.websockets import WebSocket, WebSocketState
 
-from keystone_api.db.engine import get_sessionmaker
-from keystone_api.db.group_commit import is_deadlock
+# db_call is re-exported: the gateways run their database work with it from here.
+from keystone_api.db.unit_of_work import db_call as db_call
 from keystone_api.errors import DomainError
-from keystone_api.robots.state_stream import EventBroker
+from keystone_api.robots.device_events import EventBroker
 
 log = logging.getLogger("keystone.robots")
-T = TypeVar("T")
 
 # Robot messages are small JSON objects; anything bigger is refused unread by the handlers.
 MAX_FRAME_BYTES = 256 * 1024
@@ -233,42 +228,25 @@ class Hub:
         )
 
 
-DB_ATTEMPTS = 3
-SLOW_DB_S = float(os.environ.get("KEYSTONE_SLOW_DB_S", "1.0"))  # logged when slower
+# Every app's hub in this process: "upload requested" hooks run in worker threads, outside
+# any request, and reach the gateways' loops through it.
+_hubs: weakref.WeakSet[Hub] = weakref.WeakSet()
 
 
-async def db_call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run `fn(session, *args, **kwargs)` in a worker thread in its own transaction (committed
-    here: services only flush). Deadlocks and concurrent version bumps are retried."""
+def hub_of(app: Any) -> Hub:
+    """The app's registry, made on first use (so it also works without the lifespan)."""
+    hub: Hub | None = getattr(app.state, "robot_hub", None)
+    if hub is None:
+        hub = app.state.robot_hub = Hub()
+        _hubs.add(hub)
+    if hub.loop is None:
+        hub.loop = asyncio.get_running_loop()
+    return hub
 
-    queued = time.monotonic()
 
-    def work() -> T:
-        started = time.monotonic()
-        for attempt in range(DB_ATTEMPTS):
-            session: Session = get_sessionmaker()()
-            try:
-                result = fn(session, *args, **kwargs)
-                session.commit()
-                done = time.monotonic()
-                if done - queued > SLOW_DB_S:
-                    log.warning(
-                        "slow database work %s: %.0f ms waiting for a thread, %.0f ms running",
-                        getattr(fn, "__qualname__", fn),
-                        (started - queued) * 1000,
-                        (done - started) * 1000,
-                    )
-                return result
-            except (StaleDataError, OperationalError) as exc:
-                session.rollback()
-                retryable = isinstance(exc, StaleDataError) or is_deadlock(exc)
-                if not retryable or attempt == DB_ATTEMPTS - 1:
-                    raise
-            except BaseException:
-                session.rollback()
-                raise
-            finally:
-                session.close()
-        raise AssertionError("unreachable")
+def live_hubs() -> list[Hub]:
+    return list(_hubs)
 
-    return await to_thread.run_sync(work)
+
+def forget_hub(hub: Hub) -> None:
+    _hubs.discard(hub)

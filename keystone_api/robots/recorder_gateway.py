@@ -14,7 +14,7 @@ from fastapi import APIRouter, WebSocket
 from keystone_api.errors import DomainError
 from keystone_api.ids import new_id
 from keystone_api.robots import task_sync
-from keystone_api.robots.connections import Hub, Link, RecorderState, db_call
+from keystone_api.robots.connections import Hub, Link, RecorderState, db_call, hub_of
 from keystone_api.robots.device_state import record_recorder_state, recorder_device
 from keystone_api.robots.endpoints import RECORDER_PATH
 from keystone_api.robots.errors import RecorderRefused, RecorderTimeout
@@ -29,8 +29,6 @@ router = APIRouter()
 
 @router.websocket(RECORDER_PATH + "/{device_id}")
 async def recorder_socket(websocket: WebSocket, device_id: str) -> None:
-    from keystone_api.robots.router import hub_of
-
     hub = hub_of(websocket.app)
     auth = websocket.headers.get("authorization")
     admitted = await admit(

@@ -17,10 +17,11 @@ from keystone_api.accounts.principal import CurrentPrincipal, Principal
 from keystone_api.errors import Invalid, NotFound
 from keystone_api.fleet.models import Robot, Workstation
 from keystone_api.robots import task_sync
-from keystone_api.robots.connections import RobotRef, db_call
+from keystone_api.robots.connections import RobotRef, db_call, hub_of
 from keystone_api.robots.errors import RecorderBusy, RecorderNotConnected, RecorderRefused
 from keystone_api.robots.recorder_gateway import call
 from keystone_api.robots.schemas import RecorderRpcIn, RecorderStateOut, RpcResultOut
+from keystone_api.robots.transfer_gateway import request_upload
 from keystone_api.settings import get_settings
 
 Action = Literal["config", "begin", "pause", "resume", "finish", "cancel"]
@@ -66,9 +67,6 @@ async def act(
     principal: CurrentPrincipal,
     body: RecorderRpcIn | None = None,
 ) -> RpcResultOut:
-    from keystone_api.robots.router import hub_of
-    from keystone_api.robots.transfer_gateway import request_upload
-
     hub = hub_of(request.app)
     link = hub.recorders.get(device_id)
     if link is not None and principal.role in (Role.admin, Role.operator):
@@ -148,8 +146,6 @@ def _after(session: Session, robot: RobotRef, action: str, task_id: str | None) 
     summary="The recorder's state: live while connected, else the last known one",
 )
 async def state(device_id: str, request: Request, principal: CurrentPrincipal) -> Any:
-    from keystone_api.robots.router import hub_of
-
     hub = hub_of(request.app)
     await db_call(_robot, principal, device_id, act=False)
     transfer = device_id in hub.transfers

@@ -8,7 +8,6 @@ import asyncio
 import logging
 import signal
 import threading
-import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,32 +22,20 @@ from keystone_api.robots import (
     state_stream,
     transfer_gateway,
 )
-from keystone_api.robots.connections import Hub, db_call
+from keystone_api.robots.connections import Hub, db_call, forget_hub, hub_of, live_hubs
 from keystone_api.robots.device_state import clear_connections
 from keystone_api.settings import get_settings
 
 log = logging.getLogger("keystone.robots")
 # How soon a gateway running apart from the API notices a finished recording to request.
 NEW_UPLOAD_POLL_S = 1.0
-_hubs: weakref.WeakSet[Hub] = weakref.WeakSet()
 _subscribed = False
-
-
-def hub_of(app: Any) -> Hub:
-    """The app's registry, made on first use (so it also works without the lifespan)."""
-    hub: Hub | None = getattr(app.state, "robot_hub", None)
-    if hub is None:
-        hub = app.state.robot_hub = Hub()
-        _hubs.add(hub)
-    if hub.loop is None:
-        hub.loop = asyncio.get_running_loop()
-    return hub
 
 
 def _upload_requested(task_id: str, robot_id: str | None) -> None:
     """task_events hook. Called in a request's worker thread, inside its transaction: only
     schedule the send on each gateway's loop, never block or touch the socket here."""
-    for hub in list(_hubs):
+    for hub in live_hubs():
         loop = hub.loop
         if loop is None or loop.is_closed():
             continue
@@ -104,7 +91,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         hub.closing.set()
         sweeper.cancel()
-        _hubs.discard(hub)
+        forget_hub(hub)
 
 
 # Registration and templates are stateless: every API process serves them.

@@ -1,10 +1,6 @@
-"""Device state events and `GET /api/v1/device-state/stream` (server-sent events).
-
-Every change the gateways see (a socket opens or closes, the recorder changes state, the
-transfer daemon reports, an upload moves) is published once here and fanned out to the
-open streams. A slow reader loses its oldest events rather than slowing the gateways; each
-event carries a sequence number (the SSE `id`), so a reader can tell it missed some.
-"""
+"""`GET /api/v1/device-state/stream`: the hub's device-state events (`device_events`) as
+server-sent events: first a snapshot of the live devices, then every change; the SSE `id`
+is the event's sequence number, so a reader can tell it missed some."""
 
 from __future__ import annotations
 
@@ -12,60 +8,16 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from keystone_api.accounts.models import Role
 from keystone_api.accounts.principal import CurrentPrincipal
+from keystone_api.robots.connections import Hub, hub_of
 
-if TYPE_CHECKING:
-    from keystone_api.robots.connections import RobotRef
-
-QUEUE_SIZE = 256
 KEEPALIVE_S = 15.0
-
-
-@dataclass(eq=False)  # kept in a set, by identity
-class _Subscriber:
-    queue: asyncio.Queue[dict[str, Any]] = field(
-        default_factory=lambda: asyncio.Queue(maxsize=QUEUE_SIZE)
-    )
-    dropped: int = 0
-
-
-class EventBroker:
-    def __init__(self) -> None:
-        self.seq = 0
-        self._subscribers: set[_Subscriber] = set()
-
-    def publish(self, event_type: str, robot: RobotRef, **data: Any) -> None:
-        """Called on the event loop only (the gateways' handlers)."""
-        self.seq += 1
-        event = {
-            "type": event_type,
-            "seq": self.seq,
-            "at": time.time(),
-            "device_id": robot.device_id,
-            "robot_id": robot.robot_id,
-            "factory_id": robot.factory_id,
-            **data,
-        }
-        for sub in self._subscribers:
-            if sub.queue.full():
-                sub.queue.get_nowait()
-                sub.dropped += 1
-            sub.queue.put_nowait(event)
-
-    def subscribe(self) -> _Subscriber:
-        sub = _Subscriber()
-        self._subscribers.add(sub)
-        return sub
-
-    def unsubscribe(self, sub: _Subscriber) -> None:
-        self._subscribers.discard(sub)
 
 
 def sse(event: dict[str, Any]) -> bytes:
@@ -94,8 +46,6 @@ async def stream(
     device_ids: str = Query(""),
 ) -> StreamingResponse:
     principal.require(Role.admin, Role.operator, Role.inspector, Role.collector, Role.display)
-    from keystone_api.robots.router import hub_of
-
     hub = hub_of(request.app)
     wanted = {d.strip() for d in [*device_id, *device_ids.split(",")] if d.strip()}
 
@@ -132,7 +82,7 @@ async def stream(
     return StreamingResponse(body(), media_type="text/event-stream", headers=headers)
 
 
-def _snapshot(hub: Any) -> list[dict[str, Any]]:
+def _snapshot(hub: Hub) -> list[dict[str, Any]]:
     """The live devices now: one event each, so a new reader needs no other request."""
     devices: dict[str, Any] = {}
     for link in [*hub.recorders.values(), *hub.transfers.values()]:

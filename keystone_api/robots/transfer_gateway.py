@@ -16,7 +16,7 @@ from fastapi import APIRouter, WebSocket
 from keystone_api.db.base import utcnow
 from keystone_api.errors import Unauthorized
 from keystone_api.robots import uploads
-from keystone_api.robots.connections import Hub, Link, db_call
+from keystone_api.robots.connections import Hub, Link, db_call, hub_of
 from keystone_api.robots.device_state import record_transfer_status, transfer_device
 from keystone_api.robots.endpoints import TRANSFER_KEYED_PATH, TRANSFER_PATH
 from keystone_api.robots.sockets import accept, admit, close_link, read_loop
@@ -58,8 +58,6 @@ async def unkeyed_transfer_socket(websocket: WebSocket, device_id: str) -> None:
 
 @router.websocket(TRANSFER_KEYED_PATH + "/{key}/{device_id}")
 async def transfer_socket(websocket: WebSocket, key: str, device_id: str) -> None:
-    from keystone_api.robots.router import hub_of
-
     hub = hub_of(websocket.app)
     robot = await admit(websocket, lambda: db_call(transfer_device, get_settings(), device_id, key))
     if robot is None:
