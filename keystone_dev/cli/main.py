@@ -16,7 +16,7 @@ from keystone_dev.cli import (
     sync_cmd,
     token_cmd,
 )
-from keystone_pipelines.validator.cli import app as qa_app
+from keystone_pipelines.qa.cli import app as qa_app
 
 app = typer.Typer(
     name="keystone",

@@ -1,12 +1,14 @@
-"""The MCAP validator: a plain library (no Dagster), used by the QA pipeline, the
-`keystone qa validate` command line and the tests.
+"""The MCAP validator: a plain library (no Dagster, no keystone_api: it is given an S3
+client where it reads from a store), used by the QA pipeline, the `keystone qa validate`
+command line and the tests.
 
     from keystone_pipelines.validator import QaSpec, validate, validate_s3_object
 
     # the QA pipeline: tiers 1-3 by ranged GETs, integrity from the upload's checksum
     result = validate_s3_object(s3, "edge-f1", "f1/robot-7/2025-12-20/task_0001.mcap",
                                 spec, expected_sha256=callback_sha256, sidecar=sidecar_doc)
-    # a shell, a test: a path or s3:// URL, tier 4 included unless integrity=False
+    # a shell, a test: a path (or an s3:// URL with s3_client=...), tier 4 included
+    # unless integrity=False
     result = validate("task_0001.mcap", spec, expected_sha256=hex_sha)
     result.passed, result.score, result.to_dict()
 

@@ -10,40 +10,67 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-app = typer.Typer(help="MCAP quality checks.", no_args_is_help=True)
-
 EXIT_PASS, EXIT_FAIL, EXIT_UNASSESSED = 0, 1, 2
+# Makes the client for s3:// targets. The validator has no settings of its own: whoever
+# mounts the command (keystone_pipelines.qa.cli) says where the object store is.
+S3ClientFactory = Callable[[], Any]
 
 
-@app.callback()
+def build_app(s3_client: S3ClientFactory | None = None) -> typer.Typer:
+    """The `qa` command group; `s3_client` is called once per command, only when a target
+    is an s3:// URL (without it such a target cannot be assessed: exit 2)."""
+    app = typer.Typer(help="MCAP quality checks.", no_args_is_help=True)
+    app.callback()(_group)
+    app.command("validate")(_validate_command(s3_client))
+    return app
+
+
 def _group() -> None:
     """MCAP quality checks."""
 
 
-@app.command("validate")
-def validate_cmd(
-    targets: Annotated[list[str], typer.Argument(metavar="PATH_OR_S3_URL...")],
-    spec: Annotated[Path | None, typer.Option(help="QA spec, JSON or YAML.")] = None,
-    sha256: Annotated[str | None, typer.Option(help="Expected SHA-256 (hex).")] = None,
-    sidecar: Annotated[Path | None, typer.Option(help="Axon sidecar JSON to compare.")] = None,
-    no_integrity: Annotated[
-        bool, typer.Option("--no-integrity", help="Skip the full read (tier 4).")
-    ] = False,
-    image_sample: Annotated[
-        int | None, typer.Option(help="Frames to decode (overrides the spec).")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file.")] = False,
-) -> None:
-    """Validate MCAP recordings: structure, required topics, duration, gaps, image
-    integrity and file integrity, with a score (>= 0.90 passes).
+def _validate_command(s3_client: S3ClientFactory | None) -> Callable[..., None]:
+    def validate_cmd(
+        targets: Annotated[list[str], typer.Argument(metavar="PATH_OR_S3_URL...")],
+        spec: Annotated[Path | None, typer.Option(help="QA spec, JSON or YAML.")] = None,
+        sha256: Annotated[str | None, typer.Option(help="Expected SHA-256 (hex).")] = None,
+        sidecar: Annotated[Path | None, typer.Option(help="Axon sidecar JSON to compare.")] = None,
+        no_integrity: Annotated[
+            bool, typer.Option("--no-integrity", help="Skip the full read (tier 4).")
+        ] = False,
+        image_sample: Annotated[
+            int | None, typer.Option(help="Frames to decode (overrides the spec).")
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file.")] = False,
+    ) -> None:
+        """Validate MCAP recordings: structure, required topics, duration, gaps, image
+        integrity and file integrity, with a score (>= 0.90 passes).
 
-    Exit 0: every file passes; 1: a file was assessed and fails; 2: a file could not be
-    assessed (missing, unreadable) or the arguments or spec are bad."""
+        Exit 0: every file passes; 1: a file was assessed and fails; 2: a file could not be
+        assessed (missing, unreadable) or the arguments or spec are bad."""
+        _validate(
+            targets, spec, sha256, sidecar, not no_integrity, image_sample, as_json, s3_client
+        )
+
+    return validate_cmd
+
+
+def _validate(
+    targets: list[str],
+    spec: Path | None,
+    sha256: str | None,
+    sidecar: Path | None,
+    integrity: bool,
+    image_sample: int | None,
+    as_json: bool,
+    s3_client: S3ClientFactory | None,
+) -> None:
     from keystone_pipelines.validator.sources import normalize_sha256
     from keystone_pipelines.validator.spec import QaSpec, SpecError, load_spec
 
@@ -57,7 +84,9 @@ def validate_cmd(
         _fail_usage(f"--sha256 {sha256!r} is not a SHA-256 in hex")
     if (sha256 or sidecar) and len(targets) > 1:
         _fail_usage("--sha256 and --sidecar describe one file; give a single PATH_OR_S3_URL")
-    outcomes = [_one(t, qa, sha256, sidecar, not no_integrity) for t in targets]
+    remote = s3_client is not None and any(t.startswith("s3://") for t in targets)
+    client = s3_client() if remote and s3_client is not None else None
+    outcomes = [_one(t, qa, sha256, sidecar, integrity, client) for t in targets]
     if as_json:
         for doc in outcomes:
             typer.echo(json.dumps(doc, separators=(",", ":")))
@@ -74,13 +103,18 @@ def _fail_usage(message: str) -> None:
 
 
 def _one(
-    target: str, qa: Any, sha256: str | None, sidecar: Path | None, integrity: bool
+    target: str,
+    qa: Any,
+    sha256: str | None,
+    sidecar: Path | None,
+    integrity: bool,
+    s3_client: Any,
 ) -> dict[str, Any]:
     from keystone_pipelines.validator.core import validate
     from keystone_pipelines.validator.sources import SourceError, open_source
 
     try:
-        src = _open(target, open_source)
+        src = open_source(target, s3_client)
     except SourceError as exc:
         return {"path": target, "assessed": False, "passed": False, "error": str(exc)}
     try:
@@ -97,16 +131,6 @@ def _one(
     finally:
         src.close()
     return result.to_dict()
-
-
-def _open(target: str, open_source: Any) -> Any:
-    client = None
-    if target.startswith("s3://"):
-        from keystone_api.settings import get_settings
-        from keystone_api.storage.s3 import s3_client_from_settings
-
-        client = s3_client_from_settings(get_settings())
-    return open_source(target, client)
 
 
 TIER_CODES = {

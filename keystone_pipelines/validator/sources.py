@@ -207,15 +207,14 @@ def normalize_sha256(value: str | None) -> str | None:
 
 
 def open_source(target: str | os.PathLike[str], s3_client: Any = None) -> Source:
-    """A local path or an s3://bucket/key URL (client from KEYSTONE_S3_* if not given)."""
+    """A local path, or an s3://bucket/key URL read with `s3_client` (a boto3 S3 client:
+    the validator knows no store of its own)."""
     text = os.fspath(target)
     if text.startswith("s3://"):
         bucket, _, key = text[5:].partition("/")
         if not bucket or not key:
             raise SourceError(f"{text}: expected s3://bucket/key")
         if s3_client is None:
-            from keystone_api.storage.s3 import get_s3_client
-
-            s3_client = get_s3_client()
+            raise SourceError(f"{text}: no S3 client given to read it with")
         return S3Source(s3_client, bucket, key)
     return LocalSource(text)

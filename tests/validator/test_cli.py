@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from keystone_pipelines.validator.cli import app
+from keystone_pipelines.qa.cli import app
 from keystone_sim.recording import RecordingFacts, write_sidecar
 from tests.support.processes import run_cli
 from tests.validator.conftest import CAMERAS, TOPICS
