@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Annotated, Any, TypeVar
+from collections.abc import Iterator
+from typing import Annotated
 
 from fastapi import Depends
 from sqlalchemy.orm import Session
 
-from keystone_api.db.engine import get_sessionmaker
+# unit_of_work is re-exported: hot async endpoints run theirs with it from here.
+from keystone_api.db.unit_of_work import transaction, unit_of_work
 from keystone_api.settings import Settings, get_settings
 
-T = TypeVar("T")
+__all__ = ["SessionDep", "SettingsDep", "get_db", "settings_dep", "unit_of_work"]
 
 
 def get_db() -> Iterator[Session]:
-    """The request boundary: services only flush; this commits (or rolls back)."""
-    session = get_sessionmaker()()
-    try:
+    """The request boundary: services only flush; this commits (or rolls back). Never
+    redone on a deadlock: the endpoint's body ran at the yield and cannot run again here."""
+    with transaction() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # scope="function": commit before the response is sent, so a failed commit is an error
@@ -39,19 +34,3 @@ async def settings_dep() -> Settings:
 
 SettingsDep = Annotated[Settings, Depends(settings_dep)]
 
-
-def unit_of_work(fn: Callable[..., T], *args: Any) -> T:
-    """Run fn(session, *args) in one transaction: commit on success, roll back on error.
-
-    For hot async endpoints: `await run_in_threadpool(unit_of_work, fn, ...)` is a single
-    hop to a worker thread where sync dependencies would each take their own."""
-    session = get_sessionmaker()()
-    try:
-        result = fn(session, *args)
-        session.commit()
-        return result
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()

@@ -12,13 +12,13 @@ A handler gets the batch's items of its kind and returns one outcome per item: a
 DomainError that answers that item alone. Handlers check an item's rules before queueing its
 writes, so a refused item writes nothing while the others of its batch commit. A database
 error fails the whole batch (none of it was committed) and reaches each of its callers as
-their own request's error; a deadlock with another process's batch is retried.
+their own request's error; a deadlock with another process's batch is redone by the unit of
+work's one retry policy (db/unit_of_work.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,19 +26,11 @@ from typing import Any
 
 from anyio import to_thread
 from sqlalchemy import Connection
-from sqlalchemy.exc import OperationalError
 
 from keystone_api.db.engine import get_engine
-
-log = logging.getLogger("keystone.group_commit")
+from keystone_api.db.unit_of_work import retrying
 
 MAX_BATCH = 64  # bounds one transaction's locks and statement sizes
-ATTEMPTS = 3
-
-
-def is_deadlock(exc: OperationalError) -> bool:
-    """MariaDB chose this transaction as a deadlock's victim (rolled back: safe to redo)."""
-    return "1213" in str(exc.orig)
 
 
 @dataclass
@@ -84,21 +76,19 @@ def _write(conn: Connection, batch: list[tuple[Handler, Any]]) -> tuple[list[Any
 
 
 def write_batch(batch: list[tuple[Handler, Any]]) -> list[Any]:
-    """Write one batch of (handler, item) in one transaction, retrying a deadlock; the
+    """Write one batch of (handler, item) in one transaction, redone on a deadlock; the
     outcomes in batch order (blocking: the group commit runs it in a worker thread)."""
-    for attempt in range(ATTEMPTS):
-        try:
-            with get_engine().connect() as conn, conn.begin():
-                outcomes, ctx = _write(conn, batch)
-        except OperationalError as exc:
-            if not is_deadlock(exc) or attempt == ATTEMPTS - 1:
-                raise
-            log.info("batch of %d deadlocked with another writer; retrying", len(batch))
-            continue
-        for fn in ctx.after_commit:
-            fn()
-        return outcomes
-    raise AssertionError("unreachable")
+
+    # A Core connection, not a session: the handlers write multi-row statements, and the
+    # after-commit hooks run once, after the attempt that committed.
+    def attempt() -> tuple[list[Any], BatchContext]:
+        with get_engine().connect() as conn, conn.begin():
+            return _write(conn, batch)
+
+    outcomes, ctx = retrying(attempt, f"batch of {len(batch)}")
+    for fn in ctx.after_commit:
+        fn()
+    return outcomes
 
 
 class GroupCommit:
