@@ -80,7 +80,7 @@ def validate_episode(
     try:
         src = S3Source(s3, episode.bucket, episode.mcap_key)
     except SourceError as exc:
-        if "404" in str(exc) or "Not Found" in str(exc) or "NoSuchKey" in str(exc):
+        if exc.not_found:
             return _missing_object(str(exc)), None
         raise
     try:
