@@ -517,6 +517,7 @@ def _patch_size(path: Path, size: int) -> None:
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
+    """A file's SHA-256 (hex), read in blocks: the recorder's and the upload daemon's."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while block := f.read(8 * 1024 * 1024):

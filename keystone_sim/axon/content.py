@@ -15,13 +15,12 @@ section 7, and its files in tests/data/axon-real):
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from keystone_sim.recording import RecordingFacts, RecordingSpec, write_recording
+from keystone_sim.recording import RecordingFacts, RecordingSpec, file_sha256, write_recording
 
 VERSION = "0.4.0"  # what the real recorder these files copy reports
 HOSTNAME = "axon-emulator"
@@ -155,14 +154,6 @@ def _truncate(facts: RecordingFacts, fraction: float) -> RecordingFacts:
     with facts.path.open("r+b") as f:
         f.truncate(keep)
     return replace(facts, size=keep, sha256=file_sha256(facts.path))
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
 
 
 def read_sidecar(path: Path) -> dict[str, Any]:

@@ -16,10 +16,10 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection
 
-from keystone_sim.axon.content import file_sha256
 from keystone_sim.axon.faults import Faults
 from keystone_sim.axon.s3 import S3Target, upload_pair
 from keystone_sim.axon.wsclient import Backoff, Dialer
+from keystone_sim.recording import file_sha256
 
 log = logging.getLogger("keystone_sim.axon")
 VERSION = "0.1.0"
