@@ -17,8 +17,9 @@ What it leaves alone, by construction:
   pipelined next request's headers wait behind a long stream), it looks again later.
 
 `keystone api`, `keystone gateway` and the tests' live servers all serve with
-HTTP_PROTOCOL, the same class uvicorn's `http="auto"` would pick (httptools when
-installed, else h11), with this timer added. The timeout is KEYSTONE_HEADER_TIMEOUT_S.
+HTTP_PROTOCOL, the httptools class that uvicorn's `http="auto"` picks, with this timer
+added. The h11 class is for a server run with `http="h11"` (the tests hold both to the
+same behaviour). The timeout is KEYSTONE_HEADER_TIMEOUT_S.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 log = logging.getLogger("keystone.http")
 
@@ -94,32 +96,27 @@ class HeaderTimeoutH11Protocol(_HeaderDeadline, H11Protocol):
         super().connection_lost(exc)
 
 
-# What `keystone api` and the tests serve with: uvicorn's "auto" choice (its
-# protocols/http/auto.py), with the timer. Module-level classes: `keystone api --workers N`
-# pickles the configuration, protocol class included, into each worker.
-HTTP_PROTOCOL: type[asyncio.Protocol]
-try:
-    import httptools  # noqa: F401
-except ImportError:  # pragma: no cover - uvicorn[standard] brings httptools
-    HTTP_PROTOCOL = HeaderTimeoutH11Protocol
-else:
-    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+class HeaderTimeoutHttpToolsProtocol(_HeaderDeadline, HttpToolsProtocol):
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._start_header_timer()
 
-    class HeaderTimeoutHttpToolsProtocol(_HeaderDeadline, HttpToolsProtocol):
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            self._start_header_timer()
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._start_header_timer()  # a later request on a kept-alive connection
 
-        def on_message_begin(self) -> None:
-            super().on_message_begin()
-            self._start_header_timer()  # a later request on a kept-alive connection
+    def on_headers_complete(self) -> None:
+        self._stop_header_timer()
+        super().on_headers_complete()
 
-        def on_headers_complete(self) -> None:
-            self._stop_header_timer()
-            super().on_headers_complete()
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_header_timer()
+        super().connection_lost(exc)
 
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._stop_header_timer()
-            super().connection_lost(exc)
 
-    HTTP_PROTOCOL = HeaderTimeoutHttpToolsProtocol
+# What `keystone api` and the tests serve with: the protocol uvicorn's "auto" picks (its
+# protocols/http/auto.py) whenever httptools is there, and it always is (uvicorn[standard],
+# a requirement, brings it on every platform), with the timer. Module-level classes:
+# `keystone api --workers N` pickles the configuration, protocol class included, into each
+# worker.
+HTTP_PROTOCOL: type[asyncio.Protocol] = HeaderTimeoutHttpToolsProtocol
