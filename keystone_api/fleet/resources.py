@@ -21,6 +21,7 @@ from keystone_api.fleet.workstations import set_pairing
 from keystone_api.orders import task_states
 from keystone_api.orders.models import Batch, BatchStatus, Task
 from keystone_api.registry.models import Factory
+from keystone_api.registry.qa_spec import check_qa_spec
 from keystone_api.registry.scoping import scope_by_factory_column
 
 
@@ -31,22 +32,8 @@ def _topics_json(body: Any) -> dict[str, Any]:
     return data
 
 
-def _validate_qa_spec(spec: dict[str, Any] | None) -> None:
-    """QA specs are checked by the validator's own model, so a bad one fails at write time."""
-    if not spec:
-        return
-    try:
-        from keystone_pipelines.validator.spec import QaSpec
-    except ImportError:  # validator not installed in this deployment: accept as given
-        return
-    try:
-        QaSpec.model_validate(spec)
-    except Exception as exc:  # noqa: BLE001 - any validation failure is the caller's error
-        raise Invalid(f"qa_spec: {exc}".splitlines()[0]) from None
-
-
 def _build_robot_type(session: Session, principal: Principal, body: s.RobotTypeIn) -> RobotType:
-    _validate_qa_spec(body.qa_spec)
+    check_qa_spec(body.qa_spec)
     number = (session.execute(select(func.max(RobotType.number))).scalar() or 0) + 1
     return RobotType(**_topics_json(body), number=number)
 
@@ -55,7 +42,7 @@ def _patch_robot_type(
     session: Session, principal: Principal, obj: RobotType, changes: dict[str, Any]
 ) -> None:
     if "qa_spec" in changes:
-        _validate_qa_spec(changes["qa_spec"])
+        check_qa_spec(changes["qa_spec"])
     if changes.get("topics") is not None:
         changes["topics"] = [
             {k: v for k, v in t.items() if v is not None} for t in changes["topics"]

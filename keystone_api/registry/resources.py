@@ -26,6 +26,7 @@ from keystone_api.registry.models import (
     Subscene,
     SubsceneSkill,
 )
+from keystone_api.registry.qa_spec import check_qa_spec
 from keystone_api.registry.scoping import (
     org_visible,
     scene_factory,
@@ -165,6 +166,7 @@ def _build_subscene(session: Session, principal: Principal, body: s.SubsceneIn) 
         session, Scene, body.scene_id, "scene", principal, scene_factory(session, body.scene_id)
     )
     live_ref(session, RobotType, body.robot_type_id, "robot type")
+    check_qa_spec(body.qa_spec)
     sub = Subscene(**body.model_dump(exclude={"skill_ids"}))
     session.add(sub)
     session.flush()
@@ -182,6 +184,7 @@ def _patch_subscene(
         _refuse_if_open_orders(
             session, Order.subscene_id, sub.id, f"subscene '{sub.name}' (changing its robot type)"
         )
+    check_qa_spec(changes.get("qa_spec"))
     skill_ids = changes.pop("skill_ids", None)
     if skill_ids is not None:
         _set_skills(session, sub, skill_ids, _org_of_scene(session, sub.scene_id))
@@ -281,6 +284,7 @@ def _build_sop(session: Session, principal: Principal, body: s.SopIn) -> Sop:
     attached = session.get(SubsceneSkill, (body.subscene_id, body.skill_id))
     if attached is None:
         raise Invalid("skill_id: the skill is not attached to this subscene")
+    check_qa_spec(body.qa_spec)
     latest = session.execute(
         select(func.max(Sop.version_number)).where(
             Sop.skill_id == body.skill_id,
@@ -332,6 +336,7 @@ sops = Resource(
         )
     ),
     build=_build_sop,
+    check_patch=lambda _s, _p, _o, changes: check_qa_spec(changes.get("qa_spec")),
     apply_patch=_new_sop_version,
     check_deletable=lambda session, o: _refuse_if_open_orders(
         session, Order.sop_id, o.id, f"SOP '{o.name}'"
