@@ -25,9 +25,8 @@ from keystone_api.episodes.models import Episode
 from keystone_api.episodes.verify import LandedRecording, VerificationFailed, verify_pair
 from keystone_api.errors import Conflict, NotFound
 from keystone_api.fleet.models import Workstation
-from keystone_api.orders import task_states
-from keystone_api.orders.models import Order, Task, TaskStatus
-from keystone_api.orders.progress import after_task_change
+from keystone_api.orders import lifecycle, lifecycle_orm
+from keystone_api.orders.models import Order, Task
 from keystone_api.storage.layout import RecordingKey
 
 
@@ -184,10 +183,5 @@ def _register(session: Session, landed: LandedRecording, actor: str) -> tuple[Ep
     session.add(episode)
     session.flush()
     states.record_creation(session, episode, actor, f"recording landed ({landed.source})")
-    if task.status != TaskStatus.completed:
-        cause = "recording landed and verified"
-        if task.finish_callback is None:
-            cause += " (finish callback not received)"
-        task_states.transition(session, task, TaskStatus.completed, actor, cause)
-    after_task_change(session, task)
+    lifecycle_orm.run(session, task, lifecycle.landed, actor)
     return episode, True

@@ -19,8 +19,9 @@ from keystone_api.fleet.models import (
     Workstation,
     WorkstationStatus,
 )
+from keystone_api.orders.lifecycle_core import station_busy
+from keystone_api.orders.lifecycle_orm import refresh_workstation
 from keystone_api.orders.models import Batch, BatchStatus, Order, OrderStatus, Task, TaskStatus
-from keystone_api.orders.progress import refresh_workstation
 from keystone_api.registry.models import Factory, Scene, Skill, Subscene, SubsceneSkill
 from keystone_api.settings import Settings
 
@@ -35,14 +36,7 @@ class NoTaskAvailable(NotFound):
 def open_task(session: Session, ws: Workstation) -> Task | None:
     """The task the workstation is working on: handed out and not yet finished."""
     return session.execute(
-        select(Task)
-        .where(
-            Task.workstation_id == ws.id,
-            Task.assigned_at.is_not(None),
-            Task.status.in_((TaskStatus.pending, TaskStatus.ready, TaskStatus.in_progress)),
-        )
-        .order_by(Task.assigned_at)
-        .limit(1)
+        select(Task).where(*station_busy(ws.id)).order_by(Task.assigned_at).limit(1)
     ).scalar_one_or_none()
 
 

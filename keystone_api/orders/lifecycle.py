@@ -319,9 +319,13 @@ def landed(task: TaskSnapshot, actor: str, now: datetime) -> Change:
 # People ------------------------------------------------------------------------------
 
 
-def cancel(task: TaskSnapshot, actor: str, cause: str, now: datetime) -> Change:
-    """An operator cancels the task (one already cancelled stays so)."""
-    return _change(task, {}, S.cancelled, actor, cause, now, follow=True)
+def cancel(
+    task: TaskSnapshot, actor: str, cause: str, now: datetime, *, follow: bool = True
+) -> Change:
+    """An operator cancels the task (one already cancelled stays so). `follow=False`: the
+    caller cancels many (a batch's, an order's) and settles their batches itself, once."""
+    change = _change(task, {}, S.cancelled, actor, cause, now, follow=follow)
+    return change if follow else replace(change, batch=None, station=False)
 
 
 def release(

@@ -1,6 +1,5 @@
-"""Statuses that advance by themselves: batches and orders follow their tasks and episodes.
+"""Orders follow their episodes (a task's batch and workstation follow it: lifecycle_orm).
 
-- a batch becomes active with its first finished task and completed with its last;
 - an order completes when its approved (unrecalled) episodes reach the target, closing its
   open batches; when rejections or recalls leave it short it gets replacement tasks.
 """
@@ -13,35 +12,10 @@ from sqlalchemy.orm import Session
 from keystone_api.db.base import utcnow
 from keystone_api.episodes.models import Episode
 from keystone_api.episodes.states import APPROVED
-from keystone_api.orders import task_states
+from keystone_api.orders import lifecycle, lifecycle_orm, task_states
+from keystone_api.orders.lifecycle_orm import settle_batch
 from keystone_api.orders.models import Batch, BatchStatus, Order, OrderStatus, Task, TaskStatus
 from keystone_api.orders.scheduling import top_up
-
-FINISHED = task_states.FINISHED
-TERMINAL = task_states.TERMINAL
-OPEN_BATCH = (BatchStatus.pending, BatchStatus.active)
-RECORDING = task_states.BEFORE_FINISH
-
-
-def refresh_batch(session: Session, batch: Batch) -> None:
-    if batch.status not in OPEN_BATCH:
-        return
-    counts = dict(
-        session.execute(
-            select(Task.status, func.count()).where(Task.batch_id == batch.id).group_by(Task.status)
-        ).all()
-    )
-    total = sum(counts.values())
-    finished = sum(counts.get(s, 0) for s in FINISHED)
-    if batch.status == BatchStatus.pending and finished:
-        batch.status = BatchStatus.active
-        batch.activated_at = utcnow()
-    terminal = sum(counts.get(s, 0) for s in TERMINAL)
-    if total and terminal == total:
-        batch.status = (
-            BatchStatus.completed if counts.get(TaskStatus.completed) else BatchStatus.cancelled
-        )
-        batch.completed_at = utcnow()
 
 
 def approved_count(session: Session, order_id: str) -> int:
@@ -65,12 +39,12 @@ def close_order_work(session: Session, order: Order, actor: str, cause: str) -> 
         .where(Task.order_id == order.id, Task.status == TaskStatus.pending)
         .with_for_update()
     ).scalars():
-        task_states.transition(session, task, TaskStatus.cancelled, actor, cause)
+        lifecycle_orm.run(session, task, lifecycle.cancel, actor, cause, follow=False)
     for batch in session.execute(
-        select(Batch).where(Batch.order_id == order.id, Batch.status.in_(OPEN_BATCH))
+        select(Batch).where(Batch.order_id == order.id, Batch.status.in_(lifecycle.OPEN_BATCH))
     ).scalars():
-        refresh_batch(session, batch)
-        if batch.status in OPEN_BATCH and not _has_running_tasks(session, batch.id):
+        settle_batch(session, batch)
+        if batch.status in lifecycle.OPEN_BATCH and not _has_running_tasks(session, batch.id):
             batch.status = BatchStatus.completed
             batch.completed_at = utcnow()
 
@@ -99,41 +73,3 @@ def refresh_order(session: Session, order: Order, actor: str = "system") -> None
         order.status = OrderStatus.active  # recalled episodes left it short
         order.completed_at = None
         top_up(session, order)
-
-
-def after_task_change(session: Session, task: Task) -> None:
-    """Let the task's batch and workstation follow it (counting a batch's tasks is only
-    needed when a task ends)."""
-    if task.status in TERMINAL:
-        batch = session.get(Batch, task.batch_id)
-        if batch is not None:
-            refresh_batch(session, batch)
-    elif task.status in FINISHED:
-        # The batch becomes active with its first finished task.
-        batch = session.get(Batch, task.batch_id)
-        if batch is not None and batch.status == BatchStatus.pending:
-            batch.status = BatchStatus.active
-            batch.activated_at = utcnow()
-    refresh_workstation(session, task.workstation_id, task)
-
-
-def refresh_workstation(session: Session, workstation_id: str, task: Task | None = None) -> None:
-    """`recording` while the station has an assigned open task, else back to `idle`."""
-    from keystone_api.fleet.models import Workstation, WorkstationStatus
-
-    ws = session.get(Workstation, workstation_id)
-    if ws is None or ws.status not in (WorkstationStatus.idle, WorkstationStatus.recording):
-        return
-    if task is not None and task.assigned_at is not None and task.status in RECORDING:
-        ws.status = WorkstationStatus.recording  # this task is open: no need to count
-        return
-    busy = session.execute(
-        select(func.count())
-        .select_from(Task)
-        .where(
-            Task.workstation_id == workstation_id,
-            Task.assigned_at.is_not(None),
-            Task.status.in_(RECORDING),
-        )
-    ).scalar_one()
-    ws.status = WorkstationStatus.recording if busy else WorkstationStatus.idle

@@ -12,9 +12,10 @@ from keystone_api.common.refs import live_ref
 from keystone_api.db.base import utcnow
 from keystone_api.episodes.models import Episode
 from keystone_api.errors import Conflict, Invalid
-from keystone_api.orders import task_states
+from keystone_api.orders import lifecycle, lifecycle_orm, task_states
+from keystone_api.orders.lifecycle_orm import settle_batch
 from keystone_api.orders.models import Batch, BatchStatus, Order, OrderStatus, Task, TaskStatus
-from keystone_api.orders.progress import close_order_work, refresh_batch, refresh_order
+from keystone_api.orders.progress import close_order_work, refresh_order
 from keystone_api.orders.scheduling import last_sequence, tasks_after, top_up
 from keystone_api.orders.schemas import OrderIn
 from keystone_api.registry.models import Factory, Scene, Sop, Subscene
@@ -91,7 +92,7 @@ def set_order_status(session: Session, order: Order, action: str, actor: str) ->
         for task in session.execute(
             select(Task).where(Task.order_id == order.id, Task.status == TaskStatus.ready)
         ).scalars():
-            task_states.transition(session, task, TaskStatus.cancelled, actor, "order cancelled")
+            _cancel(session, task, actor, "order cancelled")
         close_order_work(session, order, actor, "order cancelled")
     else:
         raise Invalid(f"action: unknown '{action}'")
@@ -106,10 +107,10 @@ def cancel_batch(session: Session, batch: Batch, actor: str) -> Batch:
         .where(Task.batch_id == batch.id, Task.status.in_(task_states.UNSTARTED))
         .with_for_update()
     ).scalars():
-        task_states.transition(session, task, TaskStatus.cancelled, actor, "batch cancelled")
+        _cancel(session, task, actor, "batch cancelled")
     batch.status = BatchStatus.cancelled
     batch.completed_at = utcnow()
-    refresh_batch(session, batch)
+    settle_batch(session, batch)
     return batch
 
 
@@ -126,7 +127,7 @@ def recall_batch(session: Session, batch: Batch, actor: str) -> int:
     for task in session.execute(
         select(Task).where(Task.batch_id == batch.id, Task.status.in_(task_states.UNSTARTED))
     ).scalars():
-        task_states.transition(session, task, TaskStatus.cancelled, actor, "batch recalled")
+        _cancel(session, task, actor, "batch recalled")
     batch.status = BatchStatus.recalled
     batch.completed_at = batch.completed_at or utcnow()
     order = session.get(Order, batch.order_id)
@@ -134,3 +135,8 @@ def recall_batch(session: Session, batch: Batch, actor: str) -> int:
         session.flush()
         refresh_order(session, order, actor)
     return int(count or 0)
+
+
+def _cancel(session: Session, task: Task, actor: str, cause: str) -> None:
+    """One of many tasks cancelled together: their batches are settled once, after."""
+    lifecycle_orm.run(session, task, lifecycle.cancel, actor, cause, follow=False)

@@ -14,12 +14,10 @@ from keystone_api.common.schemas import Page
 from keystone_api.deps import SessionDep, SettingsDep
 from keystone_api.episodes.models import Episode
 from keystone_api.errors import Conflict
-from keystone_api.orders import dispatch, task_states
+from keystone_api.orders import dispatch, lifecycle, lifecycle_orm, task_states
 from keystone_api.orders import schemas as s
 from keystone_api.orders.access import collector_workstation_ids, load_task
-from keystone_api.orders.models import Order, Task, TaskStatus, TaskTransition
-from keystone_api.orders.offline import check_offline_release
-from keystone_api.orders.progress import after_task_change
+from keystone_api.orders.models import Order, Task, TaskTransition
 
 router = APIRouter(prefix="/api/v1", tags=["tasks"])
 
@@ -45,7 +43,7 @@ def task_config(
 ) -> Any:
     principal.require(Role.collector, Role.operator, Role.admin)
     task = load_task(session, principal, task_id)
-    if task.status not in (TaskStatus.pending, TaskStatus.ready, TaskStatus.in_progress):
+    if task.status not in task_states.BEFORE_FINISH:
         raise Conflict(
             f"task is {task.status.value}; it can no longer be recorded",
             {"current_status": task.status.value},
@@ -114,10 +112,8 @@ def cancel_task(
 ) -> Task:
     principal.require(Role.admin, Role.operator)
     task = load_task(session, principal, task_id, lock=True)
-    task_states.transition(
-        session, task, TaskStatus.cancelled, principal.actor, body.reason or "cancelled by operator"
-    )
-    after_task_change(session, task)
+    cause = body.reason or "cancelled by operator"
+    lifecycle_orm.run(session, task, lifecycle.cancel, principal.actor, cause)
     return task
 
 
@@ -139,17 +135,15 @@ def release_task(
 ) -> Task:
     principal.require(Role.admin, Role.operator, Role.collector)
     task = load_task(session, principal, task_id, lock=True)
-    if task.recorder_offline_at is not None and task.status in task_states.AT_RECORDER:
-        check_offline_release(task, principal, settings)
-        task.recorder_offline_at = None
-    if task.status == TaskStatus.pending:
-        task.assigned_at = None  # give a handed-out task back to the queue
-    else:
-        task_states.transition(
-            session, task, TaskStatus.pending, principal.actor, body.reason or "recording abandoned"
-        )
-        task.assigned_at = None
-    after_task_change(session, task)
+    lifecycle_orm.run(
+        session,
+        task,
+        lifecycle.release,
+        principal.actor,
+        body.reason or "recording abandoned",
+        staff=principal.role in (Role.admin, Role.operator),
+        offline_release_s=settings.recorder_offline_release_s,
+    )
     return task
 
 
@@ -163,21 +157,6 @@ def retry_task(
 ) -> Task:
     principal.require(Role.admin, Role.operator)
     task = load_task(session, principal, task_id, lock=True)
-    if task.status != TaskStatus.failed:
-        raise Conflict(
-            f"only a failed task can be retried (it is {task.status.value})",
-            {"current_status": task.status.value},
-        )
-    target = TaskStatus.uploading if body.mode == "upload" else TaskStatus.pending
-    task_states.transition(
-        session, task, target, principal.actor, body.reason or f"operator retry ({body.mode})"
-    )
-    if target == TaskStatus.pending:
-        task.assigned_at = None
-    task.failure_reason = None
-    after_task_change(session, task)
-    if target == TaskStatus.uploading:
-        from keystone_api.orders.events import task_events
-
-        task_events.upload_requested(task)
+    cause = body.reason or f"operator retry ({body.mode})"
+    lifecycle_orm.run(session, task, lifecycle.retry, body.mode, principal.actor, cause)
     return task

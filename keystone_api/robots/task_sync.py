@@ -10,6 +10,7 @@ caller; it never closes the socket.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -18,80 +19,62 @@ from sqlalchemy.orm import Session
 from keystone_api.db.base import utcnow
 from keystone_api.errors import Conflict, NotFound
 from keystone_api.fleet.models import Workstation
-from keystone_api.orders import task_states
+from keystone_api.orders import lifecycle, lifecycle_orm, task_states
 from keystone_api.orders.dispatch import task_config
+from keystone_api.orders.lifecycle import Change
 from keystone_api.orders.models import Task, TaskStatus
-from keystone_api.orders.progress import after_task_change
 from keystone_api.robots.connections import RobotRef
 from keystone_api.settings import Settings
-
-S = TaskStatus
-AT_RECORDER = task_states.AT_RECORDER
 
 
 def owned_task(
     session: Session, robot: RobotRef, task_id: str, *, lock: bool = True
 ) -> Task | None:
-    """The task if it is this robot's (locked for update), else None."""
+    """The task if it is this robot's (lifecycle.holder; locked for update), else None."""
     stmt = select(Task).where(Task.id == task_id)
     task = session.execute(stmt.with_for_update() if lock else stmt).scalar_one_or_none()
     if task is None:
         return None
-    if task.robot_id is not None:
-        return task if task.robot_id == robot.robot_id else None
-    ws_robot = session.execute(
-        select(Workstation.robot_id).where(Workstation.id == task.workstation_id)
-    ).scalar()
-    return task if ws_robot == robot.robot_id else None
+    station_robot = None
+    if task.robot_id is None:
+        station_robot = session.execute(
+            select(Workstation.robot_id).where(Workstation.id == task.workstation_id)
+        ).scalar()
+    return task if lifecycle.holder(task.robot_id, station_robot) == robot.robot_id else None
 
 
-def _move(session: Session, task: Task, target: S, actor: str, cause: str) -> None:
-    if task_states.transition(session, task, target, actor, cause):
-        after_task_change(session, task)
+def _decide(
+    session: Session, robot: RobotRef, task_id: str, rule: Callable[..., Change], *args: Any
+) -> str | None:
+    """Apply `rule` to the robot's task; its status after, or None if not this robot's."""
+    task = owned_task(session, robot, task_id)
+    if task is None:
+        return None
+    return lifecycle_orm.run(session, task, rule, *args).status.value
 
 
 def task_ready(session: Session, robot: RobotRef, task_id: str, cause: str) -> str | None:
-    """config_applied: pending -> ready. Returns the task's status, None if not this robot's."""
-    task = owned_task(session, robot, task_id)
-    if task is None:
-        return None
-    if task.status == S.pending:
-        _move(session, task, S.ready, f"device:{robot.device_id}", cause)
-    return task.status.value
+    """config_applied: pending -> ready."""
+    return _decide(session, robot, task_id, lifecycle.configured, _actor(robot), cause)
 
 
 def task_recording(session: Session, robot: RobotRef, task_id: str, cause: str) -> str | None:
-    """The recorder records (or paused) this task: pending / ready -> in_progress. A task
-    already further on (the finish callback came first) stays where it is."""
-    task = owned_task(session, robot, task_id)
-    if task is None:
-        return None
-    if task.status in (S.pending, S.ready):
-        _move(session, task, S.in_progress, f"device:{robot.device_id}", cause)
-    return task.status.value
+    """The recorder records (or paused) this task."""
+    return _decide(session, robot, task_id, lifecycle.recording, _actor(robot), cause)
 
 
 def task_back_to_pending(session: Session, robot: RobotRef, task_id: str, cause: str) -> str | None:
-    task = owned_task(session, robot, task_id)
-    if task is None:
-        return None
-    if task.status in AT_RECORDER:
-        _move(session, task, S.pending, f"device:{robot.device_id}", cause)
-    return task.status.value
+    """The recorder cancelled the task it held."""
+    return _decide(session, robot, task_id, lifecycle.recorder_cancelled, _actor(robot), cause)
 
 
 def task_finished(session: Session, robot: RobotRef, task_id: str) -> str | None:
-    """The recorder answered `finish`: its files are written. Without the finish callback
-    (lost, or still on its way) the task still moves on to uploading."""
-    task = owned_task(session, robot, task_id)
-    if task is None:
-        return None
-    if task.status in (S.pending, S.ready, S.in_progress):
-        cause = "finish RPC answered (finish callback not received yet)"
-        _move(session, task, S.uploading, f"device:{robot.device_id}", cause)
-        if task.finished_at is None:
-            task.finished_at = utcnow()
-    return task.status.value
+    """The recorder answered `finish`: its files are written."""
+    return _decide(session, robot, task_id, lifecycle.finish_answered, _actor(robot))
+
+
+def _actor(robot: RobotRef) -> str:
+    return f"device:{robot.device_id}"
 
 
 def _robots_tasks(session: Session, robot: RobotRef, *where: Any, lock: bool = True) -> list[Task]:
@@ -105,31 +88,23 @@ def _robots_tasks(session: Session, robot: RobotRef, *where: Any, lock: bool = T
 
 
 def mark_recorder_offline(session: Session, robot: RobotRef) -> list[str]:
-    """The recorder's socket dropped. A real recorder keeps recording and reconnects with
-    backoff (axon-protocol.md section 7), so its ready / in-progress tasks stay its own,
-    marked with when it went offline: never back to pending, where another station could
-    take them while the robot still records. It says what became of them when it is back
-    (recorder_back), or staff release them once the recorder stayed away long enough."""
+    """The recorder's socket dropped: the tasks it holds stay its own, marked
+    (lifecycle.recorder_offline); it says what became of them when it is back
+    (recorder_back), or staff release them once it stayed away long enough."""
     marked = []
-    for task in _robots_tasks(session, robot, Task.status.in_(AT_RECORDER)):
-        if task.recorder_offline_at is None:
-            task.recorder_offline_at = utcnow()
+    for task in _robots_tasks(session, robot, Task.status.in_(task_states.AT_RECORDER)):
+        if lifecycle_orm.run(session, task, lifecycle.recorder_offline).values:
             marked.append(task.id)
     return marked
 
 
 def recorder_back(session: Session, robot: RobotRef, current: str, task_id: str | None) -> None:
-    """The recorder (re)connected and says its state: the task it still holds continues;
-    a task it no longer holds (it restarted, or moved on) goes back to pending."""
+    """The recorder (re)connected and says its state (lifecycle.recorder_back)."""
     marked = Task.recorder_offline_at.is_not(None)
     if not _robots_tasks(session, robot, marked, lock=False):
         return  # the usual case: nothing to settle, nothing locked
     for task in _robots_tasks(session, robot, marked):
-        task.recorder_offline_at = None
-        if task.id != task_id and task.status in AT_RECORDER:
-            cause = f"recorder back ({current}) without this task"
-            _move(session, task, S.pending, f"device:{robot.device_id}", cause)
-            task.assigned_at = None
+        lifecycle_orm.run(session, task, lifecycle.recorder_back, task_id, current, _actor(robot))
 
 
 def prepare_config(
@@ -146,7 +121,7 @@ def prepare_config(
             f"device '{robot.device_id}'",
             {"workstation_id": ws.id},
         )
-    if task.status != S.pending:
+    if task.status != TaskStatus.pending:
         raise Conflict(
             f"task '{task_id}' is {task.status.value}; only a pending task can be configured",
             {"current_status": task.status.value},
@@ -157,7 +132,7 @@ def prepare_config(
         # Configured directly (not through tasks/next): it is this station's open task now.
         task.assigned_at = utcnow()
         task.data_collector_id = task.data_collector_id or ws.data_collector_id
-        after_task_change(session, task)
+        lifecycle_orm.refresh_workstation(session, task.workstation_id, task)
     session.flush()
     return task_config(session, settings, task)
 

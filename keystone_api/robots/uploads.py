@@ -23,9 +23,8 @@ from keystone_api.episodes.models import Episode
 from keystone_api.episodes.verify import VerificationFailed
 from keystone_api.errors import Conflict
 from keystone_api.fleet.models import Workstation
-from keystone_api.orders import task_states
+from keystone_api.orders import lifecycle, lifecycle_orm
 from keystone_api.orders.models import Task, TaskStatus
-from keystone_api.orders.progress import after_task_change
 from keystone_api.robots.connections import RobotRef
 from keystone_api.robots.models import TaskUpload, UploadState
 from keystone_api.robots.task_sync import owned_task
@@ -83,10 +82,7 @@ def note_request(session: Session, robot: RobotRef, task_id: str) -> None:
 
 
 def _fail(session: Session, robot: RobotRef, task: Task, reason: str) -> None:
-    if task_states.can_transition(task.status, S.failed) and task.status != S.failed:
-        task_states.transition(session, task, S.failed, f"device:{robot.device_id}", reason)
-        task.failure_reason = reason[:2000]
-        after_task_change(session, task)
+    lifecycle_orm.run(session, task, lifecycle.upload_failed, reason, f"device:{robot.device_id}")
 
 
 def note_started(
@@ -104,11 +100,7 @@ def note_started(
     row.file_size_bytes = size if isinstance(size, int) else row.file_size_bytes
     sha = info.get("checksum_sha256")
     row.checksum_sha256 = sha[:64] if isinstance(sha, str) and sha else row.checksum_sha256
-    if task.status in (S.pending, S.ready, S.in_progress, S.failed):
-        cause = "upload started" if task.status != S.failed else "robot retried the upload"
-        task_states.transition(session, task, S.uploading, f"device:{robot.device_id}", cause)
-        task.failure_reason = None
-        after_task_change(session, task)
+    lifecycle_orm.run(session, task, lifecycle.upload_started, f"device:{robot.device_id}")
     return task.status.value
 
 
