@@ -3,6 +3,8 @@ POST /episodes/{id}/inspection and the Dagster inspection job both call."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -76,3 +78,23 @@ def decide(
             prefer_workstation=task.workstation_id if task else None,
         )
     return episode
+
+
+def decisions_after(
+    session: Session, after: tuple[datetime, str] | None, limit: int = 2000
+) -> list[tuple[str, datetime, datetime]]:
+    """(decision id, decided_at, the episode's landed_at) of the decisions after `after`
+    (a (decided_at, id) position), oldest first: what the Dagster sensor re-gates."""
+    stmt = (
+        select(InspectionDecision.id, InspectionDecision.decided_at, Episode.landed_at)
+        .join(Episode, Episode.id == InspectionDecision.episode_id)
+        .order_by(InspectionDecision.decided_at, InspectionDecision.id)
+        .limit(limit)
+    )
+    if after is not None:
+        at, last_id = after
+        stmt = stmt.where(
+            (InspectionDecision.decided_at > at)
+            | ((InspectionDecision.decided_at == at) & (InspectionDecision.id > last_id))
+        )
+    return [(i, decided, landed) for i, decided, landed in session.execute(stmt)]

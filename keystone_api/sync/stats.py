@@ -9,6 +9,7 @@ one bad episode never reads as a cloud outage).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from keystone_api.sync.claims import SENDABLE
+from keystone_api.sync.claims import PENDING, SENDABLE, queue_filter
 from keystone_api.sync.models import EpisodeSync, SyncState
 
 QUEUE_WARN_THRESHOLD = 100
@@ -94,4 +95,34 @@ def partition_stats(session: Session, start: datetime, end: datetime) -> Partiti
         waiting=counts.get("waiting", 0),
         bytes_total=int(bytes_total),
         oldest_pending_approved_at=oldest,
+    )
+
+
+def due_now(session: Session, now: datetime) -> tuple[int, datetime | None]:
+    """How many episodes a sender could take right now, and the latest change among them
+    (the sync sensor's run key: a changed queue allows the next run)."""
+    due, latest = session.execute(
+        select(func.count(), func.max(EpisodeSync.updated_at)).where(queue_filter(now))
+    ).one()
+    return int(due), latest
+
+
+def approval_times(session: Session, episode_ids: Sequence[str]) -> list[datetime]:
+    """When each of these episodes was approved (the hours a drain touched)."""
+    if not episode_ids:
+        return []
+    stmt = select(EpisodeSync.approved_at).where(EpisodeSync.episode_id.in_(episode_ids))
+    return list(session.execute(stmt).scalars())
+
+
+def still_pending(session: Session, episode_ids: Sequence[str]) -> int:
+    """How many of these episodes still hold their place in the queue."""
+    if not episode_ids:
+        return 0
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(EpisodeSync)
+            .where(EpisodeSync.episode_id.in_(episode_ids), EpisodeSync.state.in_(PENDING))
+        ).scalar_one()
     )

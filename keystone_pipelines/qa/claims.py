@@ -19,6 +19,19 @@ def claimable(now: datetime):  # type: ignore[no-untyped-def]
     )
 
 
+def claimable_episodes(
+    session: Session, now: datetime, limit: int = 20_000
+) -> list[tuple[str, datetime, datetime, int]]:
+    """(id, landed_at, created_at, qa_attempts) of the episodes a QA run could claim now:
+    what the landing sensor batches into runs."""
+    rows = session.execute(
+        select(Episode.id, Episode.landed_at, Episode.created_at, Episode.qa_attempts)
+        .where(claimable(now))
+        .limit(limit)
+    ).all()
+    return [(i, landed, created, attempts) for i, landed, created, attempts in rows]
+
+
 def claim(
     sessions: sessionmaker[Session],
     start: datetime,

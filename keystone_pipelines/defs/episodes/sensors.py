@@ -5,10 +5,9 @@ import json
 from datetime import datetime
 
 import dagster as dg
-from sqlalchemy import select
 
 from keystone_api.db.base import utcnow
-from keystone_api.episodes.models import Episode, InspectionDecision
+from keystone_api.episodes.inspection import decisions_after
 from keystone_pipelines.defs.episodes.jobs import episode_qa_job, review_gate_job
 from keystone_pipelines.defs.episodes.partitions import hour_key
 from keystone_pipelines.defs.run_states import WAITING_TO_START
@@ -20,7 +19,7 @@ from keystone_pipelines.landing.discovery import (
     unregistered,
 )
 from keystone_pipelines.landing.register import register_candidates
-from keystone_pipelines.qa.claims import claimable
+from keystone_pipelines.qa.claims import claimable_episodes
 from keystone_pipelines.resources import KeystoneResource
 
 # Registrations per tick; more wait for the next tick (a tick must end well within its
@@ -40,11 +39,7 @@ def qa_run_requests(
     run) asks for a new run."""
     now = utcnow()
     with keystone.sessions()() as session:
-        rows = session.execute(
-            select(Episode.id, Episode.landed_at, Episode.created_at, Episode.qa_attempts)
-            .where(claimable(now))
-            .limit(20_000)
-        ).all()
+        rows = claimable_episodes(session, now)
     hours: dict[str, list[tuple[str, float, int]]] = {}
     for episode_id, landed_at, created_at, attempts in rows:
         age = (now - created_at).total_seconds()
@@ -117,21 +112,9 @@ def inspection_decisions_sensor(
     context: dg.SensorEvaluationContext, keystone: KeystoneResource
 ) -> dg.SensorResult:
     cursor = json.loads(context.cursor) if context.cursor else {}
-    after_at = datetime.fromisoformat(cursor["at"]) if "at" in cursor else None
-    after_id = cursor.get("id", "")
-    stmt = (
-        select(InspectionDecision.id, InspectionDecision.decided_at, Episode.landed_at)
-        .join(Episode, Episode.id == InspectionDecision.episode_id)
-        .order_by(InspectionDecision.decided_at, InspectionDecision.id)
-        .limit(2000)
-    )
-    if after_at is not None:
-        stmt = stmt.where(
-            (InspectionDecision.decided_at > after_at)
-            | ((InspectionDecision.decided_at == after_at) & (InspectionDecision.id > after_id))
-        )
+    after = (datetime.fromisoformat(cursor["at"]), cursor.get("id", "")) if "at" in cursor else None
     with keystone.sessions()() as session:
-        rows = session.execute(stmt).all()
+        rows = decisions_after(session, after)
     if not rows:
         return dg.SensorResult(skip_reason="no new inspection decisions", cursor=context.cursor)
     last_id, last_at, _ = rows[-1]

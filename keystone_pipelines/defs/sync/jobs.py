@@ -4,7 +4,6 @@
 import time
 
 import dagster as dg
-from sqlalchemy import func, select
 
 from keystone_pipelines.defs.episodes.partitions import hour_key, hour_window
 from keystone_pipelines.resources import KeystoneResource
@@ -15,10 +14,8 @@ DRAIN_SECONDS = 600
 
 @dg.op(description="Deliver queued approved episodes to the cloud, oldest approval first")
 def drain_sync_queue(context: dg.OpExecutionContext, keystone: KeystoneResource):  # type: ignore[no-untyped-def]
-    from keystone_api.sync.claims import PENDING
-    from keystone_api.sync.models import EpisodeSync
     from keystone_api.sync.sender import drain
-    from keystone_api.sync.stats import partition_stats
+    from keystone_api.sync.stats import approval_times, partition_stats, still_pending
 
     report = drain(
         keystone.sessions(),
@@ -34,16 +31,7 @@ def drain_sync_queue(context: dg.OpExecutionContext, keystone: KeystoneResource)
         context.log.warning(f"record refused by the cloud (parked for a person): {line}")
     touched = [*report.synced, *report.already_synced, *(e for e, _ in report.errors)]
     with keystone.sessions()() as session:
-        approved = (
-            session.execute(
-                select(EpisodeSync.approved_at).where(EpisodeSync.episode_id.in_(touched))
-            )
-            .scalars()
-            .all()
-            if touched
-            else []
-        )
-        hours = sorted({hour_key(a) for a in approved})
+        hours = sorted({hour_key(a) for a in approval_times(session, touched)})
         for hour in hours:
             stats = partition_stats(session, *hour_window(hour))
             yield dg.AssetMaterialization(
@@ -55,18 +43,7 @@ def drain_sync_queue(context: dg.OpExecutionContext, keystone: KeystoneResource)
                     "errors_in_run": len(report.errors),
                 },
             )
-        stuck = (
-            session.execute(
-                select(func.count())
-                .select_from(EpisodeSync)
-                .where(
-                    EpisodeSync.episode_id.in_([e for e, _ in report.errors]),
-                    EpisodeSync.state.in_(PENDING),
-                )
-            ).scalar_one()
-            if report.errors
-            else 0
-        )
+        stuck = still_pending(session, [e for e, _ in report.errors])
     if stuck and not report.confirmed:
         # Nothing got through and the queue's head still waits (a transient error: the cloud
         # or a network down): fail the run so the outage shows. Episodes that failed for

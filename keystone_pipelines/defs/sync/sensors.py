@@ -25,12 +25,9 @@ CHECK_EVERY_S = 600
 def cloud_sync_sensor(
     context: dg.SensorEvaluationContext, keystone: KeystoneResource
 ) -> dg.SensorResult:
-    from sqlalchemy import func, select
-
     from keystone_api.db.base import utcnow
-    from keystone_api.sync.claims import queue_filter
-    from keystone_api.sync.models import EpisodeSync
     from keystone_api.sync.replicas import outbox_depth
+    from keystone_api.sync.stats import due_now
 
     cursor = json.loads(context.cursor) if context.cursor else {}
     check = queue_check_result(keystone)
@@ -54,9 +51,7 @@ def cloud_sync_sensor(
             cursor=json.dumps(cursor),
         )
     with keystone.sessions()() as session:
-        due, latest = session.execute(
-            select(func.count(), func.max(EpisodeSync.updated_at)).where(queue_filter(utcnow()))
-        ).one()
+        due, latest = due_now(session, utcnow())
         changes = outbox_depth(session)
     # Failed episodes are not due: they wait for a person (retrying cannot fix them), so
     # they never ask for a run; a re-queued one is queued again and due like any other.
