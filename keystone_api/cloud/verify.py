@@ -30,7 +30,12 @@ from botocore.client import BaseClient
 from keystone_api.cloud.schemas import EpisodeDelivery
 from keystone_api.episodes.sidecar import SidecarInvalid, parse_sidecar
 from keystone_api.errors import Invalid
-from keystone_api.storage.digest import ObjectChanged, full_object_sha256, read_sha256
+from keystone_api.storage.digest import (
+    CHECKSUM_META,
+    ObjectChanged,
+    full_object_sha256,
+    read_sha256,
+)
 from keystone_api.storage.s3 import head_or_none
 
 MAX_SIDECAR_BYTES = 16 * 1024 * 1024
@@ -90,7 +95,7 @@ def verify_mcap(
 ) -> tuple[int, str]:
     head = _head(s3, bucket, "mcap", key)
     size = int(head["ContentLength"])
-    meta = (head.get("Metadata") or {}).get("checksum-sha256")
+    meta = (head.get("Metadata") or {}).get(CHECKSUM_META)
     if meta and meta.lower() != expected:
         raise _mismatch("mcap", key, expected, meta.lower(), "upload metadata")
     stored_crc = _full_object_crc64(head)

@@ -30,12 +30,16 @@ from keystone_api.db.base import utcnow
 from keystone_api.episodes.embedded_sidecar import EmbeddedSidecarMissing, embedded_sidecar
 from keystone_api.episodes.sidecar import SidecarInvalid, parse_sidecar
 from keystone_api.errors import Invalid
-from keystone_api.storage.digest import ObjectChanged, full_object_sha256, read_sha256
+from keystone_api.storage.digest import (
+    CHECKSUM_META,
+    ObjectChanged,
+    full_object_sha256,
+    read_sha256,
+)
 from keystone_api.storage.layout import RecordingKey
 from keystone_api.storage.s3 import head_or_none
 
 MAX_SIDECAR_BYTES = 4 * 1024 * 1024
-CHECKSUM_META = "checksum-sha256"
 
 
 @dataclass(frozen=True)

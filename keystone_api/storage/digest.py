@@ -7,7 +7,6 @@ its ACK) and the cloud receiver (a delivery whose object the store cannot vouch 
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -15,6 +14,11 @@ from typing import Any
 
 from botocore.client import BaseClient
 
+from keystone_pipelines.validator.sources import normalize_sha256
+
+# The user metadata (x-amz-meta-checksum-sha256) in which an uploader states its object's
+# SHA-256 in hex: the robots' uploads, the sync sender's copies to the cloud.
+CHECKSUM_META = "checksum-sha256"
 READ_CHUNK = 8 * 1024 * 1024
 READ_AHEAD = 4
 
@@ -26,10 +30,9 @@ class ObjectChanged(Exception):
 def full_object_sha256(head: dict[str, Any]) -> str | None:
     """The store's SHA-256 of the whole object (hex), from a HEAD with ChecksumMode=ENABLED;
     None for a multipart object's composite checksum (a checksum of part checksums)."""
-    stored = head.get("ChecksumSHA256")
-    if not stored or "-" in stored or head.get("ChecksumType") == "COMPOSITE":
+    if head.get("ChecksumType") == "COMPOSITE":
         return None
-    return base64.b64decode(stored).hex()
+    return normalize_sha256(head.get("ChecksumSHA256"))  # None for a "...-N" composite
 
 
 def _range(s3: BaseClient, bucket: str, key: str, start: int, end: int) -> bytes:

@@ -19,10 +19,10 @@ from typing import Any
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
+from keystone_api.storage.digest import CHECKSUM_META
 from keystone_api.storage.s3 import head_or_none
 from keystone_api.sync.errors import EdgeObjectError, EncryptionNotApplied
 
-CHECKSUM_META = "checksum-sha256"  # same user metadata the robots' uploads carry
 MAX_PARTS = 10_000  # the S3 limit
 MIB = 1024 * 1024
 
