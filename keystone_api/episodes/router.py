@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from keystone_api.accounts.models import Role
-from keystone_api.accounts.principal import CurrentPrincipal, Principal, roles
+from keystone_api.accounts.principal import (
+    CurrentPrincipal,
+    InspectorPrincipal,
+    Principal,
+    StaffPrincipal,
+)
 from keystone_api.common.crud import page
 from keystone_api.common.schemas import Page
 from keystone_api.db.base import utcnow
@@ -27,7 +32,6 @@ from keystone_api.orders.access import collector_workstation_ids
 from keystone_api.sync.models import EpisodeSync, SyncState
 
 router = APIRouter(prefix="/api/v1", tags=["episodes"])
-Inspectors = Annotated[Principal, Depends(roles(Role.admin, Role.operator, Role.inspector))]
 PRESIGN_TTL_S = 3600
 
 
@@ -110,7 +114,7 @@ def get_episode(episode_id: str, session: SessionDep, principal: CurrentPrincipa
 )
 def inspection_queue(
     session: SessionDep,
-    principal: Inspectors,
+    principal: InspectorPrincipal,
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=10_000_000),  # as ListQuery: SQL needs a bound
 ) -> Any:
@@ -148,7 +152,7 @@ def inspect(
     body: s.InspectionIn,
     session: SessionDep,
     settings: SettingsDep,
-    principal: Inspectors,
+    principal: InspectorPrincipal,
 ) -> Any:
     load_episode(session, principal, episode_id)
     return decide(
@@ -170,7 +174,7 @@ def inspect(
     response_model=s.DownloadsOut,
     summary="Presigned download links: MCAP, sidecar, evidence pictures",
 )
-def downloads(episode_id: str, session: SessionDep, principal: Inspectors) -> Any:
+def downloads(episode_id: str, session: SessionDep, principal: InspectorPrincipal) -> Any:
     from keystone_api.storage.s3 import get_s3_client
 
     ep = load_episode(session, principal, episode_id)
@@ -202,7 +206,7 @@ def register_landed(
     body: s.LandedIn,
     session: SessionDep,
     settings: SettingsDep,
-    principal: Annotated[Principal, Depends(roles(Role.admin, Role.operator))],
+    principal: StaffPrincipal,
 ) -> Any:
     from keystone_api.episodes.landing import land
     from keystone_api.orders.access import load_task

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 
-from keystone_api.accounts.models import Role
-from keystone_api.accounts.principal import Principal, roles
+from keystone_api.accounts.principal import InspectorPrincipal, StaffPrincipal
 from keystone_api.common.crud import page
 from keystone_api.common.schemas import Page
 from keystone_api.deps import SessionDep
@@ -21,8 +20,6 @@ from keystone_api.orders.progress import refresh_order
 from keystone_api.orders.scheduling import top_up
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
-Staff = Annotated[Principal, Depends(roles(Role.admin, Role.operator))]
-Viewer = Annotated[Principal, Depends(roles(Role.admin, Role.operator, Role.inspector))]
 
 
 @router.post(
@@ -31,14 +28,14 @@ Viewer = Annotated[Principal, Depends(roles(Role.admin, Role.operator, Role.insp
     status_code=201,
     summary="Create an order; its tasks are batched to fitting workstations",
 )
-def create_order(body: s.OrderIn, session: SessionDep, principal: Staff) -> Order:
+def create_order(body: s.OrderIn, session: SessionDep, principal: StaffPrincipal) -> Order:
     return service.create_order(session, principal, body)
 
 
 @router.get("/orders", response_model=Page[s.OrderOut], summary="List orders")
 def list_orders(
     session: SessionDep,
-    principal: Viewer,
+    principal: InspectorPrincipal,
     filters: Annotated[s.OrderFilters, Query()],
 ) -> Any:
     limit, offset = filters.limit, filters.offset
@@ -52,7 +49,7 @@ def list_orders(
 
 
 @router.get("/orders/{order_id}", response_model=s.OrderOut, summary="Get an order")
-def get_order(order_id: str, session: SessionDep, principal: Viewer) -> Order:
+def get_order(order_id: str, session: SessionDep, principal: InspectorPrincipal) -> Order:
     return load_order(session, principal, order_id)
 
 
@@ -61,7 +58,9 @@ def get_order(order_id: str, session: SessionDep, principal: Viewer) -> Order:
     response_model=s.OrderOut,
     summary="Rename, reprioritise, move the deadline or change the target",
 )
-def patch_order(order_id: str, body: s.OrderPatch, session: SessionDep, principal: Staff) -> Order:
+def patch_order(
+    order_id: str, body: s.OrderPatch, session: SessionDep, principal: StaffPrincipal
+) -> Order:
     order = load_order(session, principal, order_id, lock=True)
     for key, value in body.model_dump(exclude_unset=True).items():
         setattr(order, key, value)
@@ -78,7 +77,9 @@ def patch_order(order_id: str, body: s.OrderPatch, session: SessionDep, principa
     response_model=s.OrderProgress,
     summary="Tasks and episodes by status, approved against the target",
 )
-def order_progress(order_id: str, session: SessionDep, principal: Viewer) -> s.OrderProgress:
+def order_progress(
+    order_id: str, session: SessionDep, principal: InspectorPrincipal
+) -> s.OrderProgress:
     order = load_order(session, principal, order_id)
     tasks = dict(
         session.execute(
@@ -117,13 +118,15 @@ def order_progress(order_id: str, session: SessionDep, principal: Viewer) -> s.O
     response_model=list[s.TaskOut],
     summary="Create tasks for whatever the order still lacks",
 )
-def schedule_order(order_id: str, body: s.ScheduleIn, session: SessionDep, principal: Staff) -> Any:
+def schedule_order(
+    order_id: str, body: s.ScheduleIn, session: SessionDep, principal: StaffPrincipal
+) -> Any:
     order = load_order(session, principal, order_id, lock=True)
     return service.schedule(session, order, body.workstation_ids, body.batch_size)
 
 
 def _order_action(action: str):  # type: ignore[no-untyped-def]
-    def handler(order_id: str, session: SessionDep, principal: Staff) -> Order:
+    def handler(order_id: str, session: SessionDep, principal: StaffPrincipal) -> Order:
         order = load_order(session, principal, order_id, lock=True)
         return service.set_order_status(session, order, action, principal.actor)
 
@@ -159,7 +162,7 @@ def _batch_out(session: Any, batch: Batch) -> s.BatchOut:
 @router.get("/batches", response_model=Page[s.BatchOut], summary="List batches")
 def list_batches(
     session: SessionDep,
-    principal: Viewer,
+    principal: InspectorPrincipal,
     filters: Annotated[s.BatchFilters, Query()],
 ) -> Any:
     limit, offset = filters.limit, filters.offset
@@ -180,7 +183,7 @@ def list_batches(
 
 
 @router.get("/batches/{batch_id}", response_model=s.BatchOut, summary="Get a batch")
-def get_batch(batch_id: str, session: SessionDep, principal: Viewer) -> s.BatchOut:
+def get_batch(batch_id: str, session: SessionDep, principal: InspectorPrincipal) -> s.BatchOut:
     return _batch_out(session, load_batch(session, principal, batch_id))
 
 
@@ -189,7 +192,7 @@ def get_batch(batch_id: str, session: SessionDep, principal: Viewer) -> s.BatchO
     response_model=s.BatchOut,
     summary="Cancel a batch: its unstarted tasks are cancelled",
 )
-def cancel_batch(batch_id: str, session: SessionDep, principal: Staff) -> s.BatchOut:
+def cancel_batch(batch_id: str, session: SessionDep, principal: StaffPrincipal) -> s.BatchOut:
     batch = load_batch(session, principal, batch_id, lock=True)
     return _batch_out(session, service.cancel_batch(session, batch, principal.actor))
 
@@ -199,7 +202,7 @@ def cancel_batch(batch_id: str, session: SessionDep, principal: Staff) -> s.Batc
     response_model=s.RecallOut,
     summary="Recall a batch: its episodes are labelled recalled",
 )
-def recall_batch(batch_id: str, session: SessionDep, principal: Staff) -> s.RecallOut:
+def recall_batch(batch_id: str, session: SessionDep, principal: StaffPrincipal) -> s.RecallOut:
     batch = load_batch(session, principal, batch_id, lock=True)
     count = service.recall_batch(session, batch, principal.actor)
     return s.RecallOut(batch=_batch_out(session, batch), episodes_recalled=count)

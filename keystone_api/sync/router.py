@@ -4,13 +4,17 @@ fixed), admin re-sync, and the record replicas the cloud refused."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 
-from keystone_api.accounts.models import Role
-from keystone_api.accounts.principal import AdminPrincipal, Principal, StaffPrincipal, roles
+from keystone_api.accounts.principal import (
+    AdminPrincipal,
+    InspectorPrincipal,
+    Principal,
+    StaffPrincipal,
+)
 from keystone_api.common.crud import page
 from keystone_api.common.schemas import Page
 from keystone_api.deps import SessionDep, SettingsDep
@@ -24,7 +28,6 @@ from keystone_api.sync.replicas import outbox_depth
 from keystone_api.sync.stats import QUEUE_WARN_THRESHOLD, state_counts, sync_queue_depth
 
 router = APIRouter(prefix="/api/v1/sync", tags=["sync"])
-Readers = Annotated[Principal, Depends(roles(Role.admin, Role.operator, Role.inspector))]
 ATTEMPT_LOG = 200
 
 
@@ -38,7 +41,7 @@ def _rows(principal: Principal) -> Any:
 
 
 @router.get("/status", response_model=s.SyncStatus, summary="The sync queue at a glance")
-def sync_status(session: SessionDep, settings: SettingsDep, _: Readers) -> Any:
+def sync_status(session: SessionDep, settings: SettingsDep, _: InspectorPrincipal) -> Any:
     depth = sync_queue_depth(session)
     oldest = session.execute(
         select(func.min(EpisodeSync.approved_at)).where(EpisodeSync.state.in_(PENDING))
@@ -66,7 +69,7 @@ def sync_status(session: SessionDep, settings: SettingsDep, _: Readers) -> Any:
 )
 def list_sync_states(
     session: SessionDep,
-    principal: Readers,
+    principal: InspectorPrincipal,
     state: SyncState | None = None,
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=10_000_000),
@@ -83,7 +86,7 @@ def list_sync_states(
     response_model=s.SyncDetail,
     summary="One episode's sync progress (bytes sent) and its attempt log",
 )
-def get_sync_state(episode_id: str, session: SessionDep, principal: Readers) -> Any:
+def get_sync_state(episode_id: str, session: SessionDep, principal: InspectorPrincipal) -> Any:
     row = session.execute(
         _rows(principal).where(EpisodeSync.episode_id == episode_id)
     ).scalar_one_or_none()
@@ -148,7 +151,7 @@ def resync_episode(episode_id: str, session: SessionDep, principal: AdminPrincip
     summary="Record changes the cloud refused, with its reason (not pushed again by themselves)",
 )
 def list_refused_replicas(
-    session: SessionDep, principal: Readers, limit: int = Query(200, ge=1, le=1000)
+    session: SessionDep, principal: InspectorPrincipal, limit: int = Query(200, ge=1, le=1000)
 ) -> Any:
     return replicas.refused(session, limit, principal.factory_id)
 
