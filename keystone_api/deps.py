@@ -8,11 +8,8 @@ from typing import Annotated
 from fastapi import Depends
 from sqlalchemy.orm import Session
 
-# unit_of_work is re-exported: hot async endpoints run theirs with it from here.
-from keystone_api.db.unit_of_work import transaction, unit_of_work
+from keystone_api.db.unit_of_work import transaction
 from keystone_api.settings import Settings, get_settings
-
-__all__ = ["SessionDep", "SettingsDep", "get_db", "settings_dep", "unit_of_work"]
 
 
 def get_db() -> Iterator[Session]:

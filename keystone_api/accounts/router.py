@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from keystone_api.accounts import registry, service
 from keystone_api.accounts.logins import login_guard
@@ -27,7 +26,8 @@ from keystone_api.accounts.schemas import (
 )
 from keystone_api.common.crud import get_or_404, page
 from keystone_api.common.schemas import Page, Paging
-from keystone_api.deps import SessionDep, SettingsDep, unit_of_work
+from keystone_api.db.unit_of_work import db_call
+from keystone_api.deps import SessionDep, SettingsDep
 from keystone_api.errors import Forbidden, NotFound, Unauthorized
 from keystone_api.settings import Settings
 
@@ -66,7 +66,7 @@ async def login(body: LoginIn, request: Request, settings: SettingsDep) -> Token
         # 64 guesses for one account gets its first few checked, not 64).
         guard.admit(address, body.username)
         try:
-            answer: TokenOut = await run_in_threadpool(unit_of_work, _login, settings, body)
+            answer: TokenOut = await db_call(_login, settings, body)
         except Unauthorized:
             guard.failed(address, body.username)
             raise

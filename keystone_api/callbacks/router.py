@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from keystone_api.accounts.models import Role
 from keystone_api.accounts.principal import BearerClaims, Principal, resolve
@@ -15,7 +14,7 @@ from keystone_api.accounts.tokens import TokenClaims
 from keystone_api.callbacks import service
 from keystone_api.callbacks.schemas import CallbackAck, FinishCallback, StartCallback
 from keystone_api.db.group_commit import group_commit
-from keystone_api.deps import unit_of_work
+from keystone_api.db.unit_of_work import db_call
 
 router = APIRouter(tags=["callbacks"])
 
@@ -32,7 +31,7 @@ async def caller(claims: BearerClaims) -> tuple[TokenClaims, Principal | None]:
     a live one without the robot role a 403."""
     if claims.kind in ("device", "task"):
         return claims, None
-    return claims, await run_in_threadpool(unit_of_work, _robot_user, claims)
+    return claims, await db_call(_robot_user, claims)
 
 
 Caller = Annotated[tuple[TokenClaims, Principal | None], Depends(caller)]

@@ -8,7 +8,6 @@ from fastapi import APIRouter
 from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from keystone_api.accounts.models import Role
 from keystone_api.accounts.principal import BearerClaims, CurrentPrincipal, Principal, resolve
@@ -16,7 +15,8 @@ from keystone_api.accounts.tokens import TokenClaims
 from keystone_api.common.crud import get_or_404
 from keystone_api.db.base import utcnow
 from keystone_api.db.group_commit import group_commit
-from keystone_api.deps import SessionDep, SettingsDep, unit_of_work
+from keystone_api.db.unit_of_work import db_call
+from keystone_api.deps import SessionDep, SettingsDep
 from keystone_api.errors import Forbidden, NotFound
 from keystone_api.fleet import schemas as s
 from keystone_api.fleet.devices import rotate_token
@@ -65,7 +65,7 @@ def robot_routes(router: APIRouter) -> None:
         if claims.kind == "device" and claims.sub == item_id:
             # Every robot, all the time: written with the others of the moment.
             return await group_commit().submit(HEARTBEATS, claims)
-        return await run_in_threadpool(unit_of_work, _heartbeat, claims, item_id)
+        return await db_call(_heartbeat, claims, item_id)
 
     @router.post(
         "/{item_id}/rotate-token",

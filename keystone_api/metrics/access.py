@@ -23,7 +23,8 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from keystone_api.accounts.principal import STAFF, Principal, bearer, resolve
 from keystone_api.accounts.tokens import decode
-from keystone_api.deps import SettingsDep, unit_of_work
+from keystone_api.db.unit_of_work import unit_of_work
+from keystone_api.deps import SettingsDep
 from keystone_api.errors import Unauthorized
 from keystone_api.settings import Settings
 

@@ -1,5 +1,6 @@
 """The in-process registry of live robot sockets (recorder and transfer, one of each per
-device), their last known state, and how the gateways run database work off the loop.
+device) and their last known state. The gateways' database work runs off the loop with
+db/unit_of_work.db_call.
 
 One registry per app. A device that dials again replaces its older socket (the old one is
 closed and its later frames are ignored), as the original server does. The registry is
@@ -21,8 +22,6 @@ from typing import Any, Literal
 
 from starlette.websockets import WebSocket, WebSocketState
 
-# db_call is re-exported: the gateways run their database work with it from here.
-from keystone_api.db.unit_of_work import db_call as db_call
 from keystone_api.errors import DomainError
 from keystone_api.robots.device_events import EventBroker
 

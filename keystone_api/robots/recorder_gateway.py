@@ -11,10 +11,11 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket
 
+from keystone_api.db.unit_of_work import db_call
 from keystone_api.errors import DomainError
 from keystone_api.ids import new_id
 from keystone_api.robots import task_sync
-from keystone_api.robots.connections import Hub, Link, RecorderState, db_call, hub_of
+from keystone_api.robots.connections import Hub, Link, RecorderState, hub_of
 from keystone_api.robots.device_state import record_recorder_state, recorder_device
 from keystone_api.robots.endpoints import RECORDER_PATH
 from keystone_api.robots.errors import RecorderRefused, RecorderTimeout

@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 
 from keystone_api.accounts.models import Role
 from keystone_api.accounts.principal import CurrentPrincipal, Principal
+from keystone_api.db.unit_of_work import db_call
 from keystone_api.errors import Invalid, NotFound
 from keystone_api.fleet.models import Robot, Workstation
 from keystone_api.robots import task_sync
-from keystone_api.robots.connections import RobotRef, db_call, hub_of
+from keystone_api.robots.connections import RobotRef, hub_of
 from keystone_api.robots.errors import RecorderBusy, RecorderNotConnected, RecorderRefused
 from keystone_api.robots.recorder_gateway import call
 from keystone_api.robots.schemas import RecorderRpcIn, RecorderStateOut, RpcResultOut

@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
+from keystone_api.db.unit_of_work import db_call
 from keystone_api.orders.events import task_events
 from keystone_api.robots import (
     recorder_gateway,
@@ -22,7 +23,7 @@ from keystone_api.robots import (
     state_stream,
     transfer_gateway,
 )
-from keystone_api.robots.connections import Hub, db_call, forget_hub, hub_of, live_hubs
+from keystone_api.robots.connections import Hub, forget_hub, hub_of, live_hubs
 from keystone_api.robots.device_state import clear_connections
 from keystone_api.settings import get_settings
 

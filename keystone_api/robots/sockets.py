@@ -11,8 +11,9 @@ from typing import Any, TypeVar
 from fastapi.responses import JSONResponse
 from starlette.websockets import WebSocket
 
+from keystone_api.db.unit_of_work import db_call
 from keystone_api.errors import Conflict, DomainError, TooManyRequests, error_body
-from keystone_api.robots.connections import Hub, Link, db_call, parse_frame
+from keystone_api.robots.connections import Hub, Link, parse_frame
 from keystone_api.robots.device_state import set_connected
 from keystone_api.robots.errors import RecorderGone
 from keystone_api.robots.throttle import FRAME_OVERFLOW_CLOSE, throttle_of

@@ -14,9 +14,10 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 
 from keystone_api.db.base import utcnow
+from keystone_api.db.unit_of_work import db_call
 from keystone_api.errors import Unauthorized
 from keystone_api.robots import uploads
-from keystone_api.robots.connections import Hub, Link, db_call, hub_of
+from keystone_api.robots.connections import Hub, Link, hub_of
 from keystone_api.robots.device_state import record_transfer_status, transfer_device
 from keystone_api.robots.endpoints import TRANSFER_KEYED_PATH, TRANSFER_PATH
 from keystone_api.robots.sockets import accept, admit, close_link, read_loop
