@@ -1,5 +1,10 @@
 """Fixtures on real services: MariaDB (one database per session and xdist worker, each
-test in a rolled-back SAVEPOINT transaction) and SeaweedFS (a real S3 server)."""
+test in a rolled-back SAVEPOINT transaction) and SeaweedFS (a real S3 server).
+
+A test that needs a server, a browser or a Dagster instance is marked slow here, by the
+fixtures it uses (HEAVY_FIXTURES), so `pytest -m "not slow"` is a quick run and new tests are
+classified without anyone remembering to. Environment variables set here are undone when
+the session ends: other plugins and the next session in this process see what they saw."""
 
 from __future__ import annotations
 
@@ -12,11 +17,37 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from tests.support import mysql
+from tests.support.in_process import rolled_back
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The suite's signing key, set before any test module is imported: modules that import the
 # Dagster code location (keystone_pipelines.definitions) check it at import, as Dagster does.
-os.environ.setdefault("KEYSTONE_JWT_SECRET", "test-secret-" + "x" * 40)
+_IMPORT_ENV = pytest.MonkeyPatch()
+if "KEYSTONE_JWT_SECRET" not in os.environ:
+    _IMPORT_ENV.setenv("KEYSTONE_JWT_SECRET", "test-secret-" + "x" * 40)
+
+# What starts a server, a browser or an instance of its own (seconds each, and what the tests
+# on them do is slow too). A test needing one, directly or through another fixture (the
+# robots' gateway, the sync tests' cloud and the dev stack's app all stand on s3_server), is
+# slow. Tests slow for other reasons (subprocesses, long waits) carry pytest.mark.slow.
+HEAVY_FIXTURES = frozenset(
+    {
+        "s3_server",  # SeaweedFS
+        "live_api",  # the edge app on uvicorn
+        "dagster_home",  # a Dagster instance on MariaDB
+        "browser",  # headless Chromium
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if HEAVY_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+def pytest_unconfigure() -> None:
+    _IMPORT_ENV.undo()
 
 
 def _worker() -> str:
@@ -41,19 +72,27 @@ def _keystone_env(mysql_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
     from keystone_api.db import engine as engine_mod
     from keystone_api.settings import get_settings
 
-    os.environ["KEYSTONE_DATABASE_URL"] = mysql_url
-    # Every client of the suite comes from 127.0.0.1, and many tests are refused on
-    # purpose: the per-address refusal limit would soon answer them all 429. Its own tests
-    # (tests/robots/test_door_throttle.py) run an app with the production rate.
-    os.environ.setdefault("KEYSTONE_DOOR_REFUSAL_RATE", "100000/minute")
-    # Likewise failed logins per address (the fuzzer alone fails a few); the login tests
-    # (tests/api/test_logins.py) serve apps with the limits they test.
-    os.environ.setdefault("KEYSTONE_LOGIN_FAILURES_PER_ADDRESS", "100000/minute")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("KEYSTONE_DATABASE_URL", mysql_url)
+        # Every client of the suite comes from 127.0.0.1, and many tests are refused on
+        # purpose: the per-address refusal limit would soon answer them all 429. Its own tests
+        # (tests/robots/test_door_throttle.py) run an app with the production rate.
+        _set_unless_set(env, "KEYSTONE_DOOR_REFUSAL_RATE", "100000/minute")
+        # Likewise failed logins per address (the fuzzer alone fails a few); the login tests
+        # (tests/api/test_logins.py) serve apps with the limits they test.
+        _set_unless_set(env, "KEYSTONE_LOGIN_FAILURES_PER_ADDRESS", "100000/minute")
+        get_settings.cache_clear()
+        engine_mod.get_engine.cache_clear()
+        engine_mod.get_sessionmaker.cache_clear()
+        yield
+        engine_mod.get_engine().dispose()
     get_settings.cache_clear()
-    engine_mod.get_engine.cache_clear()
-    engine_mod.get_sessionmaker.cache_clear()
-    yield
-    engine_mod.get_engine().dispose()
+
+
+def _set_unless_set(env: pytest.MonkeyPatch, name: str, value: str) -> None:
+    """A default the person running the suite may override from their shell."""
+    if name not in os.environ:
+        env.setenv(name, value)
 
 
 @pytest.fixture(scope="session")
@@ -69,35 +108,34 @@ def engine(mysql_url: str) -> Iterator[Engine]:
 def db(engine: Engine) -> Iterator[Session]:
     """A session inside a transaction that is rolled back after the test; the code under
     test may commit freely (its commits release SAVEPOINTs of the outer transaction)."""
-    connection = engine.connect()
-    outer = connection.begin()
-    session = Session(
-        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-    )
-    try:
-        yield session
-    finally:
-        session.close()
-        outer.rollback()
-        connection.close()
+    with rolled_back(engine) as connection:
+        session = Session(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+        try:
+            yield session
+        finally:
+            session.close()
 
 
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServer]:  # noqa: F821
     """A real S3 server (SeaweedFS `weed mini`) on free loopback ports."""
+    from keystone_api.settings import get_settings
+    from keystone_api.storage import s3 as s3_mod
     from keystone_dev.seaweed import SeaweedServer
 
     server = SeaweedServer(Path(tmp_path_factory.mktemp("seaweed"))).start()
-    os.environ["KEYSTONE_S3_ENDPOINT_URL"] = server.endpoint_url
-    os.environ["KEYSTONE_S3_ACCESS_KEY"] = server.access_key
-    os.environ["KEYSTONE_S3_SECRET_KEY"] = server.secret_key
-    from keystone_api.settings import get_settings
-    from keystone_api.storage import s3 as s3_mod
-
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("KEYSTONE_S3_ENDPOINT_URL", server.endpoint_url)
+        env.setenv("KEYSTONE_S3_ACCESS_KEY", server.access_key)
+        env.setenv("KEYSTONE_S3_SECRET_KEY", server.secret_key)
+        get_settings.cache_clear()
+        s3_mod.get_s3_client.cache_clear()
+        yield server
+        server.stop()
     get_settings.cache_clear()
     s3_mod.get_s3_client.cache_clear()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -115,9 +153,10 @@ def dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     url = mysql.create_database(f"ks_dagster_{_worker()}")
     home = Path(tmp_path_factory.mktemp("dagster_home"))
     shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
-    os.environ["DAGSTER_HOME"] = str(home)
-    os.environ["DAGSTER_MYSQL_URL"] = mysql.dagster_url(url)
-    yield home
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("DAGSTER_HOME", str(home))
+        env.setenv("DAGSTER_MYSQL_URL", mysql.dagster_url(url))
+        yield home
     mysql.drop_database(url)
 
 
@@ -133,10 +172,25 @@ def live_api(s3_server) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def client(live_api: str) -> Iterator[httpx.Client]:  # noqa: F821
+    """A client of the live server. A module whose tests need no live server imports
+    tests.support.in_process's `client` instead (in-process, each test rolled back)."""
     import httpx
 
     with httpx.Client(base_url=live_api, timeout=30) as c:
         yield c
+
+
+@pytest.fixture
+def in_process_client(engine: Engine) -> Iterator[TestClient]:  # noqa: F821
+    """The edge app called in-process, every session it opens in one transaction rolled back
+    after the test (tests/support/in_process.py). Answers come as the live client gets
+    them (redirects not followed); a server error is raised here, with its traceback."""
+    from fastapi.testclient import TestClient
+
+    from tests.support.in_process import app_sessions_on, edge_app
+
+    with rolled_back(engine) as connection, app_sessions_on(connection):
+        yield TestClient(edge_app(), follow_redirects=False)
 
 
 @pytest.fixture

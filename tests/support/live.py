@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -52,19 +51,10 @@ def public_edge_app() -> Iterator[tuple[str, Any]]:
     it hands robots) is that port: (base URL, app). The URL is a process-wide setting, so
     the previous value comes back afterwards."""
     from keystone_api.app import create_app
-    from keystone_api.settings import get_settings
+    from tests.support.settings_env import settings_env
 
     port = free_port()
-    previous = os.environ.get("KEYSTONE_PUBLIC_BASE_URL")
-    os.environ["KEYSTONE_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
-    get_settings.cache_clear()
-    app = create_app()
-    try:
+    with settings_env(public_base_url=f"http://127.0.0.1:{port}"):
+        app = create_app()
         with serve_app(app, port) as base:
             yield base, app
-    finally:
-        if previous is None:
-            os.environ.pop("KEYSTONE_PUBLIC_BASE_URL", None)
-        else:
-            os.environ["KEYSTONE_PUBLIC_BASE_URL"] = previous
-        get_settings.cache_clear()

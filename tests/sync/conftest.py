@@ -92,10 +92,11 @@ def cloud(tmp_path_factory: pytest.TempPathFactory, s3_server: Any) -> Iterator[
         "KEYSTONE_MAX_BODY_BYTES": str(8 * MIB),
         "KEYSTONE_JWT_SECRET": CLOUD_JWT_SECRET,
     }
-    os.environ[CLOUD_DATABASE_VAR] = url
     try:
-        with keystone_api_process(env, home / "cloud-api.log") as base:
-            yield Cloud(base, server.endpoint_url, s3, sessionmaker(engine))
+        with pytest.MonkeyPatch.context() as environ:
+            environ.setenv(CLOUD_DATABASE_VAR, url)
+            with keystone_api_process(env, home / "cloud-api.log") as base:
+                yield Cloud(base, server.endpoint_url, s3, sessionmaker(engine))
     finally:
         engine.dispose()
         server.stop()
