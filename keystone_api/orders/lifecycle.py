@@ -14,19 +14,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from keystone_api.errors import Conflict, Forbidden
-from keystone_api.fleet.models import WorkstationStatus
 from keystone_api.orders import task_states
+from keystone_api.orders.followers import BatchFollow, batch_follow
 from keystone_api.orders.models import BatchStatus, TaskStatus
 
 S = TaskStatus
 START_FACTS = ("device_id", "started_at")
 FINISH_FACTS = ("device_id", "started_at", "finished_at", "file_size_bytes", "message_count")
-OPEN_BATCH = (BatchStatus.pending, BatchStatus.active)
-# A station follows its tasks only between these: a break or a logout is the collector's.
-STATION_FOLLOWS = (WorkstationStatus.idle, WorkstationStatus.recording)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +48,6 @@ class TaskSnapshot:
     device_id: str | None = None  # the owner's
 
 
-BatchFollow = Literal["activate", "settle"] | None
-
-
 @dataclass(frozen=True, slots=True)
 class Change:
     """The writes a decision implies. `values` are the task's columns to set (status among
@@ -75,42 +69,6 @@ class Change:
 def holder(task_robot_id: str | None, station_robot_id: str | None) -> str | None:
     """Whose task it is: the robot it was given to, else its workstation's robot."""
     return task_robot_id if task_robot_id is not None else station_robot_id
-
-
-def keeps_station_recording(status: TaskStatus, assigned_at: datetime | None) -> bool:
-    """A station records while it has a handed-out task whose recording is not finished."""
-    return assigned_at is not None and status in task_states.BEFORE_FINISH
-
-
-def station_status(current: WorkstationStatus, busy: bool) -> WorkstationStatus | None:
-    """The station's status after its tasks changed (None: not ours to change)."""
-    if current not in STATION_FOLLOWS:
-        return None
-    return WorkstationStatus.recording if busy else WorkstationStatus.idle
-
-
-def batch_follow(status: TaskStatus) -> BatchFollow:
-    """What a task's new status asks of its batch: an ended task may end the batch (its
-    tasks are counted); a recorded one activates it (its first recorded task does)."""
-    if status in task_states.TERMINAL:
-        return "settle"
-    if status in task_states.FINISHED:
-        return "activate"
-    return None
-
-
-def activates_batch(counts: dict[TaskStatus, int]) -> bool:
-    """A pending batch is active from its first recorded task."""
-    return any(counts.get(s, 0) for s in task_states.FINISHED)
-
-
-def ended_batch(counts: dict[TaskStatus, int]) -> BatchStatus | None:
-    """An open batch ends with its last task: completed, or cancelled when none completed
-    (None: some task has not ended)."""
-    total = sum(counts.values())
-    if not total or sum(counts.get(s, 0) for s in task_states.TERMINAL) != total:
-        return None
-    return BatchStatus.completed if counts.get(S.completed) else BatchStatus.cancelled
 
 
 def _change(

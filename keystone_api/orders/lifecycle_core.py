@@ -31,13 +31,14 @@ from keystone_api.db.base import utcnow
 from keystone_api.fleet.models import Robot, Workstation, WorkstationStatus
 from keystone_api.ids import new_id
 from keystone_api.orders import task_states
-from keystone_api.orders.lifecycle import STATION_FOLLOWS, Change, TaskSnapshot
+from keystone_api.orders.followers import STATION_FOLLOWS
+from keystone_api.orders.lifecycle import Change, TaskSnapshot
 from keystone_api.orders.models import Batch, BatchStatus, Task, TaskTransition
 from keystone_api.sync.models import OUTBOX_INSERT, outbox_row
 
 
 def station_busy(station: Any) -> tuple[ColumnElement[bool], ...]:
-    """lifecycle.keeps_station_recording as SQL: the station's tasks that keep it
+    """followers.keeps_station_recording as SQL: the station's tasks that keep it
     `recording` (`station`: its id, or the Workstation.id column to correlate)."""
     return (
         Task.workstation_id == station,
@@ -118,7 +119,7 @@ _ACTIVATE_BATCH = (
     .where(Batch.id == bindparam("b_batch_id"))
     .values(status=BatchStatus.active, version=Batch.version + 1)
 )
-# lifecycle.station_status for many stations in one statement, after the batch's own task
+# followers.station_status for many stations in one statement, after the batch's own task
 # writes (which its subquery sees; under READ COMMITTED the subquery reads without locking).
 _REFRESH_STATIONS = (
     update(Workstation)

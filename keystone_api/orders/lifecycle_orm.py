@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from keystone_api.db.base import utcnow
 from keystone_api.fleet.models import Workstation
-from keystone_api.orders import lifecycle
+from keystone_api.orders import followers
 from keystone_api.orders.events import task_events
 from keystone_api.orders.lifecycle import Change, TaskSnapshot
 from keystone_api.orders.lifecycle_core import station_busy
@@ -75,35 +75,35 @@ def _activate(batch: Batch) -> None:
 
 
 def settle_batch(session: Session, batch: Batch) -> None:
-    """The batch's status from its tasks (lifecycle.activates_batch, ended_batch)."""
-    if batch.status not in lifecycle.OPEN_BATCH:
+    """The batch's status from its tasks (followers.activates_batch, ended_batch)."""
+    if batch.status not in followers.OPEN_BATCH:
         return
     counts: dict[TaskStatus, int] = dict(
         session.execute(  # type: ignore[arg-type]
             select(Task.status, func.count()).where(Task.batch_id == batch.id).group_by(Task.status)
         ).all()
     )
-    if batch.status == BatchStatus.pending and lifecycle.activates_batch(counts):
+    if batch.status == BatchStatus.pending and followers.activates_batch(counts):
         _activate(batch)
-    ended = lifecycle.ended_batch(counts)
+    ended = followers.ended_batch(counts)
     if ended is not None:
         batch.status = ended
         batch.completed_at = utcnow()
 
 
 def refresh_workstation(session: Session, workstation_id: str, task: Task | None = None) -> None:
-    """The station follows its tasks (lifecycle.station_status); `task`, just changed and
+    """The station follows its tasks (followers.station_status); `task`, just changed and
     keeping it busy, saves counting the others."""
     ws = session.get(Workstation, workstation_id)
-    if ws is None or ws.status not in lifecycle.STATION_FOLLOWS:
+    if ws is None or ws.status not in followers.STATION_FOLLOWS:
         return
-    busy = task is not None and lifecycle.keeps_station_recording(task.status, task.assigned_at)
+    busy = task is not None and followers.keeps_station_recording(task.status, task.assigned_at)
     if not busy:
         busy = bool(
             session.execute(
                 select(func.count()).select_from(Task).where(*station_busy(workstation_id))
             ).scalar_one()
         )
-    new = lifecycle.station_status(ws.status, busy)
+    new = followers.station_status(ws.status, busy)
     if new is not None:
         ws.status = new

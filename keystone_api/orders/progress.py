@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from keystone_api.db.base import utcnow
 from keystone_api.episodes.models import Episode
 from keystone_api.episodes.states import APPROVED
-from keystone_api.orders import lifecycle, lifecycle_orm, task_states
+from keystone_api.orders import followers, lifecycle, lifecycle_orm, task_states
 from keystone_api.orders.lifecycle_orm import settle_batch
 from keystone_api.orders.models import Batch, BatchStatus, Order, OrderStatus, Task, TaskStatus
 from keystone_api.orders.scheduling import top_up
@@ -41,10 +41,10 @@ def close_order_work(session: Session, order: Order, actor: str, cause: str) -> 
     ).scalars():
         lifecycle_orm.run(session, task, lifecycle.cancel, actor, cause, follow=False)
     for batch in session.execute(
-        select(Batch).where(Batch.order_id == order.id, Batch.status.in_(lifecycle.OPEN_BATCH))
+        select(Batch).where(Batch.order_id == order.id, Batch.status.in_(followers.OPEN_BATCH))
     ).scalars():
         settle_batch(session, batch)
-        if batch.status in lifecycle.OPEN_BATCH and not _has_running_tasks(session, batch.id):
+        if batch.status in followers.OPEN_BATCH and not _has_running_tasks(session, batch.id):
             batch.status = BatchStatus.completed
             batch.completed_at = utcnow()
 

@@ -10,7 +10,7 @@ import pytest
 
 from keystone_api.errors import Conflict, Forbidden
 from keystone_api.fleet.models import WorkstationStatus as W
-from keystone_api.orders import lifecycle
+from keystone_api.orders import followers, lifecycle
 from keystone_api.orders.lifecycle import TaskSnapshot
 from keystone_api.orders.models import BatchStatus
 from keystone_api.orders.models import TaskStatus as S
@@ -200,18 +200,18 @@ def test_uploads_landing_and_retries() -> None:
 
 def test_the_rules_a_task_change_leaves_to_its_batch_and_station() -> None:
     assert lifecycle.holder("r1", "r2") == "r1" and lifecycle.holder(None, "r2") == "r2"
-    assert lifecycle.keeps_station_recording(S.pending, T0)
-    assert not lifecycle.keeps_station_recording(S.pending, None)
-    assert not lifecycle.keeps_station_recording(S.uploading, T0)
-    assert lifecycle.station_status(W.idle, True) == W.recording
-    assert lifecycle.station_status(W.recording, False) == W.idle
-    assert lifecycle.station_status(W.on_break, True) is None  # the collector's
-    assert lifecycle.activates_batch({S.uploading: 1, S.pending: 3})
-    assert not lifecycle.activates_batch({S.failed: 1, S.pending: 3})
-    assert lifecycle.ended_batch({S.completed: 1, S.cancelled: 2}) == BatchStatus.completed
-    assert lifecycle.ended_batch({S.failed: 1, S.cancelled: 2}) == BatchStatus.cancelled
-    assert lifecycle.ended_batch({S.completed: 1, S.uploading: 1}) is None
-    assert lifecycle.ended_batch({}) is None
+    assert followers.keeps_station_recording(S.pending, T0)
+    assert not followers.keeps_station_recording(S.pending, None)
+    assert not followers.keeps_station_recording(S.uploading, T0)
+    assert followers.station_status(W.idle, True) == W.recording
+    assert followers.station_status(W.recording, False) == W.idle
+    assert followers.station_status(W.on_break, True) is None  # the collector's
+    assert followers.activates_batch({S.uploading: 1, S.pending: 3})
+    assert not followers.activates_batch({S.failed: 1, S.pending: 3})
+    assert followers.ended_batch({S.completed: 1, S.cancelled: 2}) == BatchStatus.completed
+    assert followers.ended_batch({S.failed: 1, S.cancelled: 2}) == BatchStatus.cancelled
+    assert followers.ended_batch({S.completed: 1, S.uploading: 1}) is None
+    assert followers.ended_batch({}) is None
 
 
 def test_a_refused_decision_changes_nothing() -> None:
