@@ -53,7 +53,8 @@ def validate(
     thumbnails: int = 0,
     max_inflation: float = MAX_INFLATION,
 ) -> ValidationResult:
-    """Validate one recording: a local path, an s3://bucket/key URL or an open Source.
+    """Validate one recording: a local path, an s3://bucket/key URL (read with
+    `s3_client`, a boto3 S3 client) or an open Source.
 
     expected_sha256: the robot's SHA-256 (finish callback, --sha256); when None, the
         sidecar's recording.checksum_sha256 is used if there is one.
