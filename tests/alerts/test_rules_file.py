@@ -9,7 +9,9 @@ import re
 from typing import Any
 
 import httpx
+import pytest
 import yaml
+from fastapi.testclient import TestClient
 
 from keystone_api.alerts.rules import RULE_NAMES, THRESHOLDS
 from keystone_api.metrics.collector import metric_names
@@ -28,6 +30,12 @@ SEVERITIES = {
     "SyncQueueHigh": "warning",
     "PipelineRunFailed": "warning",
 }
+
+
+@pytest.fixture
+def client(in_process_client: TestClient) -> TestClient:
+    """Requests and answers against the database only: the app in-process, rolled back."""
+    return in_process_client
 
 
 def rules() -> dict[str, dict[str, Any]]:

@@ -6,10 +6,17 @@ breaks and tabs."""
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
 
 from tests.api.world import auth, ok
 
 BAD_NAMES = ["a\x00b", "line\nbreak", "tab\there", "evil\u202egnp.exe", "iso\u2066late", "\x7f"]
+
+
+@pytest.fixture
+def client(in_process_client: TestClient) -> TestClient:
+    """Requests and answers against the database only: the app in-process, rolled back."""
+    return in_process_client
 
 
 @pytest.mark.parametrize("name", BAD_NAMES)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from keystone_api.accounts.models import User
 from keystone_api.accounts.schemas import UserPatch
@@ -18,6 +19,12 @@ from keystone_api.orders.models import Order
 from keystone_api.orders.schemas import OrderPatch
 from keystone_api.registry.resources import RESOURCES as REGISTRY
 from tests.api.world import World, auth, ok
+
+
+@pytest.fixture
+def client(in_process_client: TestClient) -> TestClient:
+    """Requests and answers against the database only: the app in-process, rolled back."""
+    return in_process_client
 
 
 def _objects(w: World) -> dict[str, str]:

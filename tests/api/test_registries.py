@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
+from fastapi.testclient import TestClient
+
 from tests.api.flows import take_task
 from tests.api.world import auth, ok
+
+
+@pytest.fixture
+def client(in_process_client: TestClient) -> TestClient:
+    """Requests and answers against the database only: the app in-process, rolled back."""
+    return in_process_client
 
 
 def test_crud_pagination_and_filters(world, client) -> None:

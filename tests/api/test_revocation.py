@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
+from fastapi.testclient import TestClient
 
 from keystone_api.accounts.principal import resolve
 from keystone_api.accounts.tokens import decode
@@ -15,6 +17,12 @@ from keystone_api.settings import get_settings
 from tests.api.forged import forge
 from tests.api.world import World, auth, build_world, ok
 from tests.support.processes import run_cli
+
+
+@pytest.fixture
+def client(in_process_client: TestClient) -> TestClient:
+    """Requests and answers against the database only: the app in-process, rolled back."""
+    return in_process_client
 
 
 def _me(client: httpx.Client, token: str) -> httpx.Response:

@@ -13,6 +13,7 @@ from contextlib import ExitStack
 import httpx
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from keystone_api.preflight import FORMER_DEFAULT_SECRET, ConfigError
@@ -27,6 +28,12 @@ from tests.support.tokens import recorded_token
 UNSET = None
 SHORT = "x" * 31
 CLOUD_KEY = "the-clouds-own-signing-key-" + "c" * 40
+
+
+@pytest.fixture
+def client(in_process_client: TestClient) -> TestClient:
+    """Requests and answers against the database only: the app in-process, rolled back."""
+    return in_process_client
 
 
 def _run(args: list[str], secret: str | None, timeout: float = 90) -> subprocess.CompletedProcess:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from keystone_api.preflight import ConfigError, load_settings
@@ -14,6 +15,12 @@ from tests.api.world import World, auth, build_world
 from tests.support.settings_env import new_scrape_token, settings_env
 
 FRESH = {"metrics_min_interval_s": "0"}  # every scrape reads: these tests compare contents
+
+
+@pytest.fixture
+def client(in_process_client: TestClient) -> TestClient:
+    """Requests and answers against the database only: the app in-process, rolled back."""
+    return in_process_client
 
 
 def factories_in(text: str) -> set[str]:

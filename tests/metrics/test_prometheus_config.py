@@ -7,12 +7,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 import yaml
+from fastapi.testclient import TestClient
 
 from tests.conftest import REPO_ROOT
 from tests.support.settings_env import new_scrape_token, settings_env
 
 CONFIG = REPO_ROOT / "deploy" / "prometheus" / "prometheus.yml"
+
+
+@pytest.fixture
+def client(in_process_client: TestClient) -> TestClient:
+    """Requests and answers against the database only: the app in-process, rolled back."""
+    return in_process_client
 
 
 def test_the_shipped_scrape_config_gets_in(client: httpx.Client, tmp_path: Path) -> None:
