@@ -19,6 +19,7 @@ def empty_mysql():  # type: ignore[no-untyped-def]
     mysql.drop_database(url)
 
 
+@pytest.mark.slow  # every migration, in a process of its own
 def test_db_upgrade_creates_every_table_on_empty_mariadb(empty_mysql: str) -> None:
     result = run_cli("db", "upgrade", env={"KEYSTONE_DATABASE_URL": empty_mysql})
     assert result.returncode == 0, result.stderr

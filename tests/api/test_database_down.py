@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from sqlalchemy.engine import make_url
 
 from keystone_api.accounts.tokens import TokenClaims, mint
@@ -12,6 +13,7 @@ from tests.support.processes import keystone_api_process
 from tests.support.tcp_proxy import TcpProxy
 
 
+@pytest.mark.slow  # `keystone api` as a process, its database cut and restored
 def test_database_down_is_a_quick_503_and_recovery_is_automatic(mysql_url, tmp_path) -> None:
     url = make_url(mysql_url)
     proxy = TcpProxy(url.host or "127.0.0.1", url.port or 3306).start()

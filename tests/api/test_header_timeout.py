@@ -32,6 +32,9 @@ from keystone_api.http_protocol import (
 from tests.support.live import serve_app
 from tests.support.processes import keystone_api_process
 
+# Servers of their own, and waits for their deadlines to pass.
+pytestmark = pytest.mark.slow
+
 PARTIAL = b"GET /healthz HTTP/1.1\r\nHost: edge\r\nUser-Agent: half"
 WAIT_S = 30  # how long a test waits for the server to act (far beyond any deadline)
 

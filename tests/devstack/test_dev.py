@@ -153,6 +153,7 @@ def _each_process_holds_its_own_store_key(dev: Dev, ports: dict[str, int], doc: 
     assert _refused(lambda: sender.list_objects_v2(Bucket=CLOUD))
 
 
+@pytest.mark.slow  # the whole dev stack as processes: over a minute
 @pytest.mark.timeout(600)
 def test_dev_runs_stops_and_continues(tmp_path: Path) -> None:
     ports = {

@@ -42,6 +42,7 @@ async def _scrape_together(base: str, token: str, n: int) -> list[httpx.Response
         return await asyncio.gather(*(c.get("/metrics", headers=auth(token)) for _ in range(n)))
 
 
+@pytest.mark.slow  # a live server and fifty requests at once
 def test_fifty_concurrent_scrapes_read_the_database_once(readings: list[float]) -> None:
     from keystone_api.app import create_app
 
