@@ -34,7 +34,12 @@ from keystone_api.orders import task_states
 from keystone_api.orders.followers import STATION_FOLLOWS
 from keystone_api.orders.lifecycle import Change, TaskSnapshot
 from keystone_api.orders.models import Batch, BatchStatus, Task, TaskTransition
-from keystone_api.sync.models import OUTBOX_INSERT, outbox_row
+from keystone_api.sync.models import OUTBOX_INSERT, REPLICATED_TABLES, outbox_row
+
+# The kinds the mapper event names these rows by (sync/models._record_change) where the ORM
+# writes them: this writer's outbox rows must be the same.
+_TASK_KIND = REPLICATED_TABLES[Task.__tablename__]
+_BATCH_KIND = REPLICATED_TABLES[Batch.__tablename__]
 
 
 def station_busy(station: Any) -> tuple[ColumnElement[bool], ...]:
@@ -166,7 +171,7 @@ class Writes:
         self.tasks.setdefault(task.id, {}).update(values)
         if change.transition is not None:
             self.transitions.append({"id": new_id(), **change.transition})
-        self.outbox.append(outbox_row("task", task.id, task.version))
+        self.outbox.append(outbox_row(_TASK_KIND, task.id, task.version))
         # Callbacks never end a task, so a batch only ever has to be activated here.
         assert change.batch != "settle", "the group commit does not settle batches"
         if change.batch == "activate":
@@ -196,7 +201,7 @@ def apply(conn: Connection, out: Writes) -> None:
     if out.batches:
         for batch in conn.execute(_PENDING_BATCH, {"ids": sorted(out.batches)}).all():
             conn.execute(_ACTIVATE_BATCH, {"b_batch_id": batch.id, "activated_at": now})
-            out.outbox.append(outbox_row("batch", batch.id, batch.version + 1))
+            out.outbox.append(outbox_row(_BATCH_KIND, batch.id, batch.version + 1))
     if out.outbox:
         conn.execute(OUTBOX_INSERT, out.outbox)
     if out.stations:
