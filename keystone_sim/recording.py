@@ -21,7 +21,7 @@ batches, so chunks overlap in time and most messages are out of log-time order;
 Content defects for QA tests are spec options: `missing_topics`, `gaps`,
 `corrupt_jpeg_fraction`, `raw_camera` + `raw_wrong_size_fraction`, a short `duration_s`,
 `indexed=False` (no summary, no index), `chunked=False`; byte-level damage (truncation,
-flipped bytes, lying lengths) is in `keystone_sim.defects`.
+flipped bytes, lying lengths) is in `keystone_sim.byte_damage`.
 """
 
 from __future__ import annotations

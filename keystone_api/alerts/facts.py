@@ -23,8 +23,8 @@ from keystone_api.orders.models import Order, OrderStatus, Task, TaskStatus
 from keystone_api.stats.schemas import LiveState, PeriodMetrics
 from keystone_api.stats.scope import Scope
 from keystone_api.stats.summary import live_state, period_metrics
-from keystone_api.sync.claims import SENDABLE
 from keystone_api.sync.models import EpisodeSync
+from keystone_api.sync.queue_claims import SENDABLE
 
 # Rates and "last hour" counts are over this window (episodes by landing time, tasks by
 # when they ended: the statistics API's definitions).

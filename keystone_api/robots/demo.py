@@ -25,7 +25,7 @@ DEMO_TOPICS: list[dict[str, Any]] = [
 ]
 
 # What a simulated recording must show to auto-approve: every content defect the fleet
-# simulator injects (keystone_sim.fleet.defects) fails one QA check against it.
+# simulator injects (keystone_sim.factory.defects) fails one QA check against it.
 DEMO_QA_SPEC: dict[str, Any] = {
     "required_topics": [topic["name"] for topic in DEMO_TOPICS],
     "min_duration_s": 2.0,

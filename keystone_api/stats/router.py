@@ -14,7 +14,7 @@ from keystone_api.deps import SessionDep
 from keystone_api.stats import export
 from keystone_api.stats import schemas as s
 from keystone_api.stats.breakdown import breakdown, breakdown_all
-from keystone_api.stats.progress import orders_progress, workstation_quality
+from keystone_api.stats.progress_tables import orders_progress, workstation_quality
 from keystone_api.stats.scope import Scope
 from keystone_api.stats.summary import summary
 from keystone_api.stats.trend import trend

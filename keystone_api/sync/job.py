@@ -23,11 +23,11 @@ from keystone_api.db.base import utcnow
 from keystone_api.episodes.models import Episode
 from keystone_api.episodes.sidecar import SidecarInvalid, parse_sidecar
 from keystone_api.episodes.states import APPROVED
-from keystone_api.sync.claims import update_claimed
 from keystone_api.sync.errors import BadPayload, ClaimLost, EdgeObjectError
 from keystone_api.sync.findings import delivered_findings
 from keystone_api.sync.link import CloudLink
 from keystone_api.sync.models import EpisodeSync, SyncState
+from keystone_api.sync.queue_claims import update_claimed
 from keystone_api.sync.transfer import PartBudget, Source, copy_to_cloud, put_bytes, sha256_of
 
 MAX_SIDECAR_BYTES = 16 * 1024 * 1024

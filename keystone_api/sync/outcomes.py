@@ -10,11 +10,11 @@ from keystone_api.db.base import utcnow
 from keystone_api.settings import Settings
 from keystone_api.sync import metrics
 from keystone_api.sync.backoff import full_jitter
-from keystone_api.sync.claims import update_claimed
 from keystone_api.sync.errors import SyncError
 from keystone_api.sync.job import Prepared
 from keystone_api.sync.link import Delivered
 from keystone_api.sync.models import EpisodeSync, SyncAttempt, SyncState
+from keystone_api.sync.queue_claims import update_claimed
 
 
 def _attempt(

@@ -22,8 +22,8 @@ from keystone_api.episodes.models import Episode
 from keystone_api.errors import NotFound
 from keystone_api.sync import manual, replicas
 from keystone_api.sync import schemas as s
-from keystone_api.sync.claims import PENDING
 from keystone_api.sync.models import EpisodeSync, SyncAttempt, SyncState
+from keystone_api.sync.queue_claims import PENDING
 from keystone_api.sync.replicas import outbox_depth
 from keystone_api.sync.stats import QUEUE_WARN_THRESHOLD, state_counts, sync_queue_depth
 

@@ -2,7 +2,7 @@
 
 One call: push the replica outbox, then repeatedly claim a window of the oldest due
 episodes, transfer their objects in parallel (job.py), and hand them to the receiver one
-by one in approval order (claims.py's gate). 202 and 409 both mean synced; a transient
+by one in approval order (queue_claims.py's gate). 202 and 409 both mean synced; a transient
 error backs the episode off, a permanent one parks it as failed for a person
 (outcomes.py). It returns when nothing is pending, when `limit` episodes were confirmed,
 at `deadline` (a time.monotonic() value), or (without a deadline) when everything left is
@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from keystone_api.db.base import utcnow
 from keystone_api.settings import Settings
-from keystone_api.sync import claims, outcomes
+from keystone_api.sync import outcomes, queue_claims
 from keystone_api.sync.errors import ClaimLost, SyncError, UnexpectedError, classify
 from keystone_api.sync.job import EpisodeJob, Prepared
 from keystone_api.sync.link import CloudLink, open_link
@@ -113,14 +113,14 @@ class _Sender:
                     report.stopped = "limit"
                     break
             with self.sessions() as session, session.begin():
-                rows = claims.claim_window(
+                rows = queue_claims.claim_window(
                     session, self.worker, utcnow(), want, self.settings.sync_claim_ttl_s
                 )
             progressed = self._window(rows) if rows else False
             if progressed:
                 continue
             with self.sessions() as session:
-                due = claims.next_due(session, utcnow())
+                due = queue_claims.next_due(session, utcnow())
             if due is None:
                 report.stopped = "empty"
                 break
@@ -170,7 +170,7 @@ class _Sender:
 
     def _register(self, row: EpisodeSync, job: EpisodeJob, prepared: Prepared) -> bool:
         with self.sessions() as session:
-            blocker = claims.earlier_pending(session, row)
+            blocker = queue_claims.earlier_pending(session, row)
         if blocker is not None:
             with self.sessions() as session, session.begin():
                 outcomes.release(session, row, self.worker)

@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from keystone_api.sync.claims import PENDING, SENDABLE, queue_filter
 from keystone_api.sync.models import EpisodeSync, SyncState
+from keystone_api.sync.queue_claims import PENDING, SENDABLE, queue_filter
 
 QUEUE_WARN_THRESHOLD = 100
 

@@ -83,7 +83,7 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 def _print_urls(console: Any, stack: Any, took_s: float) -> None:
     from keystone_dev.devstack.config import ADMIN_PASSWORD, INSPECTOR_PASSWORD
-    from keystone_sim.fleet.target import DEV_COLLECTOR_PASSWORD
+    from keystone_sim.factory.target import DEV_COLLECTOR_PASSWORD
 
     for name, url in stack.urls.items():  # whole, never cut: the display URL has a token
         console.print(f"  {name:<15} {url}", soft_wrap=True, highlight=False)

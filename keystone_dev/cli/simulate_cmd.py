@@ -16,7 +16,7 @@ import typer
 from keystone_api.preflight import ConfigError
 
 if TYPE_CHECKING:
-    from keystone_sim.fleet import Target
+    from keystone_sim.factory import Target
 
 
 def simulate(
@@ -53,10 +53,10 @@ def simulate(
     defect kind once every episode reached a QA decision (or --decision-timeout)."""
     from rich.console import Console
 
-    from keystone_sim.fleet import Fleet, FleetOptions, FleetReport
-    from keystone_sim.fleet.events import FleetEvents, LogEvents
-    from keystone_sim.fleet.provision import ApiError, ProvisionError
-    from keystone_sim.fleet.report import ProgressEvents, make_progress, print_summary
+    from keystone_sim.factory import Fleet, FleetOptions, FleetReport
+    from keystone_sim.factory.events import FleetEvents, LogEvents
+    from keystone_sim.factory.provision import ApiError, ProvisionError
+    from keystone_sim.factory.report import ProgressEvents, make_progress, print_summary
 
     target = _target(api, token, factory, robot_type, dev_file)
     if collector_password:
@@ -113,7 +113,7 @@ def simulate(
 def _target(
     api: str | None, token: str | None, factory: str, robot_type: str, dev_file: Path
 ) -> Target:
-    from keystone_sim.fleet import Target, TargetError, load_dev_file
+    from keystone_sim.factory import Target, TargetError, load_dev_file
 
     if api is None:
         try:

@@ -26,8 +26,8 @@ from keystone_dev.devstack.config import (
     DevKeys,
 )
 from keystone_dev.devstack.seed import FACTORY, INSPECTOR, DemoWorld, seed_world
-from keystone_sim.fleet.provision import AdminApi
-from keystone_sim.fleet.target import DEV_COLLECTOR_PASSWORD
+from keystone_sim.factory.provision import AdminApi
+from keystone_sim.factory.target import DEV_COLLECTOR_PASSWORD
 
 TOKEN_TTL_S = 30 * 24 * 3600  # rewritten at every start; long enough for a dev session
 MINTED_BY = "keystone dev"

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from keystone_api.robots.demo import DEMO_QA_SPEC, ensure_demo_robot_type
-from keystone_sim.fleet.provision import DEMO_ORDER_PREFIX, AdminApi, ensure_station
+from keystone_sim.factory.provision import DEMO_ORDER_PREFIX, AdminApi, ensure_station
 
 ORGANIZATION = "Demo Robotics"
 FACTORY = "Demo Factory"

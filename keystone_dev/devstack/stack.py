@@ -154,8 +154,8 @@ class DevStack:
         import asyncio
 
         from keystone_dev.devstack.seed import FACTORY
-        from keystone_sim.fleet import Fleet, FleetOptions, Target
-        from keystone_sim.fleet.target import DEV_COLLECTOR_PASSWORD
+        from keystone_sim.factory import Fleet, FleetOptions, Target
+        from keystone_sim.factory.target import DEV_COLLECTOR_PASSWORD
 
         cfg = self.config
         target = Target(

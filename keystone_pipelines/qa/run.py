@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from keystone_api.settings import Settings
 from keystone_pipelines.qa.assess import Assessment, assess
-from keystone_pipelines.qa.claims import claim, release
+from keystone_pipelines.qa.episode_claims import claim, release
 from keystone_pipelines.qa.spec_for import SpecCache
 
 log = logging.getLogger("keystone.qa")

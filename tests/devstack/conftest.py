@@ -38,7 +38,7 @@ def demo_edge(edge_app: str) -> DemoEdge:
     """The world `keystone dev` seeds (the same functions), on MariaDB and SeaweedFS."""
     from keystone_api.db.engine import get_sessionmaker
     from keystone_dev.devstack.seed import seed_robot_type, seed_world
-    from keystone_sim.fleet.provision import AdminApi
+    from keystone_sim.factory.provision import AdminApi
 
     with get_sessionmaker().begin() as session:
         robot_type_id, robot_type = seed_robot_type(session)

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from keystone_api.settings import get_settings
 from keystone_dev.cli.main import app
-from keystone_sim.fleet.defects import DEFECTS
+from keystone_sim.factory.defects import DEFECTS
 from tests.devstack.conftest import DemoEdge
 
 

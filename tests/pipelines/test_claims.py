@@ -13,7 +13,7 @@ from keystone_api.episodes.models import Episode, EpisodeStatusChange
 from keystone_pipelines.definitions import defs
 from keystone_pipelines.defs.episodes.partitions import hour_key, hour_window
 from keystone_pipelines.defs.episodes.sensors import landed_recordings_sensor, qa_run_requests
-from keystone_pipelines.qa.claims import claim
+from keystone_pipelines.qa.episode_claims import claim
 from keystone_pipelines.qa.run import run_qa
 from tests.pipelines.recordings import record_and_upload
 from tests.support.sensors import evaluate_sensor

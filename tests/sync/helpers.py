@@ -89,7 +89,7 @@ def drain_all(settings: Settings, timeout_s: float = 60) -> DrainReport:
 
 
 def _only_failed_left() -> bool:
-    from keystone_api.sync.claims import PENDING
+    from keystone_api.sync.queue_claims import PENDING
 
     with get_sessionmaker()() as session:
         pending = session.execute(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from keystone_sim import defects
+from keystone_sim import byte_damage
 from keystone_sim.recording import RecordingFacts
 
 CHILD = """
@@ -35,40 +35,40 @@ ABSURD = str(2**62)
 def _damaged(good: RecordingFacts, data: bytes) -> dict[str, tuple[bytes, tuple[str, ...]]]:
     """name -> (bytes, words one of which the failing checks' details must contain)."""
     size = len(data)
-    summary = defects.summary_start(data)
-    footer = defects.footer_offset(data)
-    chunks = defects.chunks(data)
+    summary = byte_damage.summary_start(data)
+    footer = byte_damage.footer_offset(data)
+    chunks = byte_damage.chunks(data)
     first, third = chunks[0], chunks[3]
     cases: dict[str, tuple[bytes, tuple[str, ...]]] = {
         "empty": (b"", ("empty file",)),
-        "bad-magic": (defects.bad_magic(data), ("bad magic",)),
-        "random": (defects.random_bytes(1 << 20, seed=1), ("bad magic",)),
+        "bad-magic": (byte_damage.bad_magic(data), ("bad magic",)),
+        "random": (byte_damage.random_bytes(1 << 20, seed=1), ("bad magic",)),
         "random-framed": (
-            defects.random_bytes(1 << 20, seed=2, with_magic=True),
+            byte_damage.random_bytes(1 << 20, seed=2, with_magic=True),
             ("corrupt record", "truncated", "footer", "Header"),
         ),
         "flip-in-chunk": (
-            defects.flip_bytes(data, third.offset + third.length // 2, 16),
+            byte_damage.flip_bytes(data, third.offset + third.length // 2, 16),
             (f"chunk at byte {third.offset}",),
         ),
-        "absurd-chunk-length": (defects.set_record_length(data, first.offset), (ABSURD,)),
-        "absurd-header-length": (defects.set_record_length(data, 8), (ABSURD,)),
-        "absurd-summary-record": (defects.set_record_length(data, summary), (ABSURD,)),
+        "absurd-chunk-length": (byte_damage.set_record_length(data, first.offset), (ABSURD,)),
+        "absurd-header-length": (byte_damage.set_record_length(data, 8), (ABSURD,)),
+        "absurd-summary-record": (byte_damage.set_record_length(data, summary), (ABSURD,)),
         "absurd-message-index": (
-            defects.set_record_length(data, first.offset + first.length),
+            byte_damage.set_record_length(data, first.offset + first.length),
             (ABSURD,),
         ),
-        "footer-past-end": (defects.footer_past_end(data), ("footer points past the end",)),
+        "footer-past-end": (byte_damage.footer_past_end(data), ("footer points past the end",)),
         "chunk-claims-1tb": (
-            defects.lie_uncompressed_size(data, first, 2**40),
+            byte_damage.lie_uncompressed_size(data, first, 2**40),
             ("above the", "limit"),
         ),
         "chunk-index-disagrees": (
-            defects.lie_uncompressed_size(data, third, 12345, where="index"),
+            byte_damage.lie_uncompressed_size(data, third, 12345, where="index"),
             ("disagrees with its chunk index",),
         ),
         "chunk-claims-less": (
-            defects.lie_uncompressed_size(data, first, 4096),
+            byte_damage.lie_uncompressed_size(data, first, 4096),
             ("declares",),
         ),
     }
@@ -86,7 +86,7 @@ def _damaged(good: RecordingFacts, data: bytes) -> dict[str, tuple[bytes, tuple[
         **{f"cut-{i}": size * i // 9 + 13 for i in range(1, 9)},
     }
     for name, at in cuts.items():
-        cases[f"truncated-{name}"] = (defects.truncate(data, at), ("truncated",))
+        cases[f"truncated-{name}"] = (byte_damage.truncate(data, at), ("truncated",))
     return cases
 
 
@@ -95,7 +95,7 @@ def damage_run(good: RecordingFacts, good_bytes: bytes, tmp_path_factory: pytest
     root = tmp_path_factory.mktemp("damaged")
     cases = _damaged(good, good_bytes)
     for name, (data, _) in cases.items():
-        defects.write(root / f"{name}.mcap", data)
+        byte_damage.write(root / f"{name}.mcap", data)
     spec = {"required_topics": ["/joint_states"], "min_duration_s": 1}
     proc = subprocess.run(
         [sys.executable, "-c", CHILD, str(root), json.dumps(spec)],

@@ -19,7 +19,7 @@ from keystone_pipelines.landing.discovery import (
     unregistered,
 )
 from keystone_pipelines.landing.register import register_candidates
-from keystone_pipelines.qa.claims import claimable_episodes
+from keystone_pipelines.qa.episode_claims import claimable_episodes
 from keystone_pipelines.resources import KeystoneResource
 
 # Registrations per tick; more wait for the next tick (a tick must end well within its

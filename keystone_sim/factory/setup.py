@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 
 from keystone_sim.axon import AxonRobot, Backoff, Faults
-from keystone_sim.fleet.events import FleetEvents
-from keystone_sim.fleet.provision import (
+from keystone_sim.factory.events import FleetEvents
+from keystone_sim.factory.provision import (
     AdminApi,
     ProvisionError,
     StationAccount,
@@ -25,7 +25,7 @@ from keystone_sim.fleet.provision import (
     pair_robot,
     schedule_demo_orders,
 )
-from keystone_sim.fleet.target import Target
+from keystone_sim.factory.target import Target
 from keystone_sim.recording import RecordingSpec
 
 

@@ -16,20 +16,20 @@ from pathlib import Path
 import httpx
 
 from keystone_sim.axon import AxonRobot
-from keystone_sim.fleet.collector import Collector, NoWork
-from keystone_sim.fleet.decisions import Decisions
-from keystone_sim.fleet.defects import Plan, fleet_spec
-from keystone_sim.fleet.events import FleetEvents
-from keystone_sim.fleet.provision import (
+from keystone_sim.factory.collector import Collector, NoWork
+from keystone_sim.factory.decisions import Decisions
+from keystone_sim.factory.defects import Plan, fleet_spec
+from keystone_sim.factory.events import FleetEvents
+from keystone_sim.factory.provision import (
     AdminApi,
     ApiError,
     WorkSource,
     create_demo_order,
     schedule_demo_orders,
 )
-from keystone_sim.fleet.records import Budget, FleetReport, Planner, Recording
-from keystone_sim.fleet.setup import Station, provision, until_online
-from keystone_sim.fleet.target import Target
+from keystone_sim.factory.records import Budget, FleetReport, Planner, Recording
+from keystone_sim.factory.setup import Station, provision, until_online
+from keystone_sim.factory.target import Target
 
 RETRYABLE = (ApiError, httpx.HTTPError, TimeoutError)
 # Episodes of a demo order the simulator opens when running until stopped, per station.

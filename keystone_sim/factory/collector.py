@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from keystone_sim.fleet.provision import ApiError, StationAccount
+from keystone_sim.factory.provision import ApiError, StationAccount
 
 
 class NoWork(RuntimeError):

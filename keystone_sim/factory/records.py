@@ -7,7 +7,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 
-from keystone_sim.fleet.defects import DEFECTS, Plan, plan
+from keystone_sim.factory.defects import DEFECTS, Plan, plan
 from keystone_sim.recording import RecordingSpec
 
 FLAGGED = ("needs_inspection", "inspector_approved", "rejected")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from keystone_sim.fleet.records import Recording
+from keystone_sim.factory.records import Recording
 
-log = logging.getLogger("keystone_sim.fleet")
+log = logging.getLogger("keystone_sim.factory")
 
 
 class FleetEvents:

@@ -8,9 +8,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
-from keystone_sim.fleet.defects import EXPECTED
-from keystone_sim.fleet.events import FleetEvents
-from keystone_sim.fleet.records import FleetReport, Recording
+from keystone_sim.factory.defects import EXPECTED
+from keystone_sim.factory.events import FleetEvents
+from keystone_sim.factory.records import FleetReport, Recording
 
 
 class ProgressEvents(FleetEvents):

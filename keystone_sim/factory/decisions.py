@@ -8,9 +8,9 @@ from typing import Any
 
 import httpx
 
-from keystone_sim.fleet.events import FleetEvents
-from keystone_sim.fleet.provision import AdminApi, ApiError
-from keystone_sim.fleet.records import FLAGGED, Recording
+from keystone_sim.factory.events import FleetEvents
+from keystone_sim.factory.provision import AdminApi, ApiError
+from keystone_sim.factory.records import FLAGGED, Recording
 
 
 class Decisions:
