@@ -84,11 +84,11 @@ def _edge_routers(app: FastAPI, gateways: str) -> None:
     from keystone_api.enrollment.router import router as enrollment_router
     from keystone_api.episodes.router import router as episodes_router
     from keystone_api.fleet.resources import RESOURCES as FLEET
+    from keystone_api.gateways.router import gateway_router, registration_router
     from keystone_api.metrics.router import router as metrics_router
     from keystone_api.orders.router import router as orders_router
     from keystone_api.orders.tasks_router import router as tasks_router
     from keystone_api.registry.resources import RESOURCES as REGISTRY
-    from keystone_api.robots.router import gateway_router, registration_router
     from keystone_api.stats.router import router as stats_router
     from keystone_api.sync.router import router as sync_router
 

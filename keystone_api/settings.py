@@ -72,7 +72,7 @@ class Settings(BaseSettings):
 
     # dev: robots may connect without a device token; production: they must present one.
     dev_mode: bool = False
-    # Robots' doors (robots/throttle.py), as `limits` rate strings: frames a robot socket
+    # Robots' doors (gateways/throttle.py), as `limits` rate strings: frames a robot socket
     # may send, and refused handshakes or registrations an address may make.
     robot_frame_rate: str = "60/10seconds"
     # A task whose recorder lost its socket stays its own (the recorder keeps recording and

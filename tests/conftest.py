@@ -76,7 +76,7 @@ def _keystone_env(mysql_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
         env.setenv("KEYSTONE_DATABASE_URL", mysql_url)
         # Every client of the suite comes from 127.0.0.1, and many tests are refused on
         # purpose: the per-address refusal limit would soon answer them all 429. Its own tests
-        # (tests/robots/test_door_throttle.py) run an app with the production rate.
+        # (tests/gateways/test_door_throttle.py) run an app with the production rate.
         _set_unless_set(env, "KEYSTONE_DOOR_REFUSAL_RATE", "100000/minute")
         # Likewise failed logins per address (the fuzzer alone fails a few); the login tests
         # (tests/api/test_logins.py) serve apps with the limits they test.

@@ -84,7 +84,7 @@ for role, gateways in [("edge", "on"), ("edge", "off"), ("edge", "only"), ("clou
 
     create_app()
 
-import keystone_api.robots.router  # the gateways' sockets and their lifespan
+import keystone_api.gateways.router  # the gateways' sockets and their lifespan
 import keystone_pipelines.definitions  # the Dagster code location
 """
 

@@ -21,6 +21,7 @@ from keystone_api.fleet.models import (
     Workstation,
     WorkstationPairing,
 )
+from keystone_api.gateways.models import TaskUpload
 from keystone_api.orders.models import Batch, Order, Task, TaskTransition
 from keystone_api.registry.models import (
     Factory,
@@ -32,7 +33,6 @@ from keystone_api.registry.models import (
     Subscene,
     SubsceneSkill,
 )
-from keystone_api.robots.models import TaskUpload
 from keystone_api.sync.models import EpisodeSync, ReplicaOutbox, SyncAttempt
 
 __all__ = [

@@ -92,7 +92,7 @@ def _robot_deletable(session: Session, robot: Robot) -> None:
 def _robot_removed(session: Session, robot: Robot) -> None:
     """An archived or deleted robot's store key stops working at once (its device token
     and transfer URL are refused for an archived robot already)."""
-    from keystone_api.robots.store_keys import revoke_robot_key
+    from keystone_api.gateways.store_keys import revoke_robot_key
     from keystone_api.settings import get_settings
 
     revoke_robot_key(get_settings(), robot)

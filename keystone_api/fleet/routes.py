@@ -23,8 +23,8 @@ from keystone_api.fleet.devices import rotate_token
 from keystone_api.fleet.heartbeats import HEARTBEATS
 from keystone_api.fleet.models import Robot, Workstation, WorkstationPairing
 from keystone_api.fleet.workstations import end_break, logout, set_pairing, start_break
-from keystone_api.robots.registration import registration_answer_of
-from keystone_api.robots.schemas import RegisterOut
+from keystone_api.gateways.registration import registration_answer_of
+from keystone_api.gateways.schemas import RegisterOut
 
 
 class RotatedTokenOut(RegisterOut):

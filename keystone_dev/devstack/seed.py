@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from keystone_api.robots.demo import DEMO_QA_SPEC, ensure_demo_robot_type
+from keystone_api.gateways.demo import DEMO_QA_SPEC, ensure_demo_robot_type
 from keystone_sim.factory.provision import DEMO_ORDER_PREFIX, AdminApi, ensure_station
 
 ORGANIZATION = "Demo Robotics"
@@ -37,7 +37,7 @@ class DemoWorld:
 def seed_robot_type(session: Session) -> tuple[str, str]:
     """The demo robot type (id, name), its QA spec and templates (replaced when a state
     directory of an older version still has templates without per-robot store keys)."""
-    from keystone_api.robots.templates import find_template, install_defaults
+    from keystone_api.gateways.templates import find_template, install_defaults
 
     robot_type = ensure_demo_robot_type(session)
     if not robot_type.qa_spec:

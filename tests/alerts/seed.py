@@ -12,9 +12,9 @@ from sqlalchemy import insert, select, update
 from keystone_api.db.base import utcnow
 from keystone_api.db.engine import get_sessionmaker
 from keystone_api.episodes.models import Episode
+from keystone_api.gateways.device_state import record_transfer_status
 from keystone_api.ids import new_id
 from keystone_api.orders.models import Task
-from keystone_api.robots.device_state import record_transfer_status
 from keystone_api.settings import get_settings
 from keystone_api.sync.queue import enqueue_approved
 from tests.api import flows

@@ -153,7 +153,7 @@ def test_stateful_fuzzing_finds_no_server_error(fuzz_api: tuple[str, str, Path])
     seeded = _seed(base, admin())
     known = set(seeded.values())
     # A server-sent event stream never ends: a request/response fuzzer can only time out on
-    # it (tests/robots/test_state_stream.py covers it).
+    # it (tests/gateways/test_state_stream.py covers it).
     schema = schemathesis.openapi.from_url(base + "/openapi.json").exclude(
         path="/api/v1/device-state/stream"
     )

@@ -57,7 +57,7 @@ def api_schema(live_api: str):  # type: ignore[no-untyped-def]
 
 
 # Server-sent event streams never end, so a request/response fuzzer can only time out on
-# them; tests/robots/test_state_stream.py covers the stream itself.
+# them; tests/gateways/test_state_stream.py covers the stream itself.
 schema = schemathesis.pytest.from_fixture("api_schema").exclude(path="/api/v1/device-state/stream")
 
 

@@ -43,7 +43,7 @@ PUBLIC = {
 }
 # Doors with a credential of their own, tested where that credential is.
 OWN_DOOR = {
-    # The factory's enrollment secret (HTTP Basic), then the device token: tests/robots
+    # The factory's enrollment secret (HTTP Basic), then the device token: tests/gateways
     "/api/v1/devices/register",
     "/api/v1/robot_types/{robot_type_id}/configs/{filename}",
     # KEYSTONE_METRICS_TOKEN, not a JWT: tests of the metrics part of issue 15

@@ -1,8 +1,8 @@
 """The edge app for the simulator (robots need its public URL and the object store in
-their templates, as in tests/robots), the demo world seeded on it, and QA in-process.
+their templates, as in tests/gateways), the demo world seeded on it, and QA in-process.
 
 The app is this module's own (module scope): the public URL is a process-wide setting, so
-it is set only while these tests run and restored after, never while tests/robots' app
+it is set only while these tests run and restored after, never while tests/gateways' app
 (session scope, same worker) serves its robots."""
 
 from __future__ import annotations
