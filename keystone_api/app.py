@@ -31,14 +31,13 @@ Every error has the same shape: `{"error": {"code", "message", "details"}}`.
 def _bootstrap() -> None:
     """Create the settings' bootstrap admin once, if configured and the schema is there."""
     from keystone_api.accounts.service import ensure_bootstrap_admin
-    from keystone_api.db.engine import get_sessionmaker
+    from keystone_api.db.unit_of_work import unit_of_work
 
     settings = get_settings()
     if settings.bootstrap_admin_password is None:
         return
     try:
-        with get_sessionmaker().begin() as session:
-            ensure_bootstrap_admin(session, settings)
+        unit_of_work(ensure_bootstrap_admin, settings)
     except Exception as exc:  # noqa: BLE001 - the API still serves; /readyz tells the state
         log.warning("bootstrap admin not created: %s", exc)
 

@@ -8,6 +8,8 @@ clears (see `is_retryable`). Async callers get it on a worker thread in one hop.
   request boundary) is built on it and is not redone: the endpoint's body ran between its
   yield and its commit and cannot be run again from here.
 - `unit_of_work(fn, *args)`: fn(session, *args) in one transaction, redone when retryable.
+- `unit_of_work_in(sessions, fn, *args)`: the same on another session factory (the Dagster
+  code location's and the sync sender's own engines), so their writes are redone alike.
 - `db_call(fn, *args)`: the same from the event loop, on a worker thread.
 - `retrying(attempt, what)`: the retry alone, for the group commit, whose batches write on
   a Core connection and run after-commit hooks of their own.
@@ -71,10 +73,11 @@ def retrying(attempt: Callable[[], T], what: str) -> T:
 
 
 @contextmanager
-def transaction() -> Iterator[Session]:
+def transaction(sessions: Callable[[], Session] | None = None) -> Iterator[Session]:
     """A session whose work is committed when the block ends and rolled back if it raises
-    (services only flush; this is where their work becomes durable)."""
-    session = get_sessionmaker()()
+    (services only flush; this is where their work becomes durable). `sessions`: another
+    session factory than the API's engine."""
+    session = (sessions or get_sessionmaker())()
     try:
         yield session
         session.commit()
@@ -88,9 +91,16 @@ def transaction() -> Iterator[Session]:
 def unit_of_work(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """fn(session, *args, **kwargs) in one transaction, redone whole when retryable (so fn
     must have no effect outside the session before it returns)."""
+    return unit_of_work_in(None, fn, *args, **kwargs)
+
+
+def unit_of_work_in(
+    sessions: Callable[[], Session] | None, fn: Callable[..., T], *args: Any, **kwargs: Any
+) -> T:
+    """`unit_of_work` on the given session factory (None: the API's engine)."""
 
     def attempt() -> T:
-        with transaction() as session:
+        with transaction(sessions) as session:
             return fn(session, *args, **kwargs)
 
     return retrying(attempt, _name(fn))

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from keystone_api.db.base import utcnow
+from keystone_api.db.unit_of_work import unit_of_work_in
 from keystone_api.settings import Settings
 from keystone_api.sync import outcomes, queue_claims
 from keystone_api.sync.errors import ClaimLost, SyncError, UnexpectedError, classify
@@ -112,10 +113,14 @@ class _Sender:
                 if want <= 0:
                     report.stopped = "limit"
                     break
-            with self.sessions() as session, session.begin():
-                rows = queue_claims.claim_window(
-                    session, self.worker, utcnow(), want, self.settings.sync_claim_ttl_s
-                )
+            rows = unit_of_work_in(
+                self.sessions,
+                queue_claims.claim_window,
+                self.worker,
+                utcnow(),
+                want,
+                self.settings.sync_claim_ttl_s,
+            )
             progressed = self._window(rows) if rows else False
             if progressed:
                 continue

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from keystone_api.db.unit_of_work import unit_of_work_in
 from keystone_api.episodes.landing import land
 from keystone_api.episodes.verify import VerificationFailed
 from keystone_api.errors import Conflict, NotFound
@@ -35,19 +36,24 @@ def register_candidates(
     actor: str = "dagster:landing_sensor",
 ) -> RegisterReport:
     report = RegisterReport()
+
+    def register(session: Session, c: Candidate) -> tuple[str, bool] | None:
+        task = session.get(Task, c.key.task_id)
+        if task is None:
+            return None
+        landing = land(session, s3, c.bucket, c.key, task, actor=actor, source="sensor", read=False)
+        return landing.episode.id, landing.created
+
     for c in candidates:
         try:
-            with sessions.begin() as session:
-                task = session.get(Task, c.key.task_id)
-                if task is None:
-                    continue
-                landing = land(
-                    session, s3, c.bucket, c.key, task, actor=actor, source="sensor", read=False
-                )
-                if landing.created:
-                    report.created.append(landing.episode.id)
-                else:
-                    report.existing += 1
+            registered = unit_of_work_in(sessions, register, c)
+            if registered is None:
+                continue
+            episode_id, created = registered
+            if created:
+                report.created.append(episode_id)
+            else:
+                report.existing += 1
         except VerificationFailed as exc:
             # Not (yet) a complete, consistent pair: never registered; found again next tick
             # if it changes, and visible to operators in the sensor's log.

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from keystone_api.db.unit_of_work import unit_of_work_in
 from keystone_api.episodes.models import Episode, EpisodeStatus
 from keystone_api.episodes.qa import CheckResult, QaOutcome, record_qa_result
 from keystone_api.settings import Settings
@@ -129,10 +130,13 @@ def assess(
             evidence = store_evidence(s3, bucket, mcap_key, result)
         except Exception as exc:  # noqa: BLE001 - pictures help inspectors; never block QA
             log.warning("evidence for %s failed: %s", episode_id, exc)
-    with sessions.begin() as session:
+
+    def record(session: Session) -> EpisodeStatus | str:
         episode = record_qa_result(session, settings, episode_id, outcome, actor, claim_token=token)
         episode.evidence_keys = evidence
-        status = episode.status
+        return episode.status
+
+    status = unit_of_work_in(sessions, record)
     failing = [c.name for c in outcome.checks if not c.passed]
     return Assessment(
         episode_id,

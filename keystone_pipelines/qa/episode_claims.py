@@ -9,6 +9,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from keystone_api.db.base import utcnow
+from keystone_api.db.unit_of_work import unit_of_work_in
 from keystone_api.episodes.models import Episode, EpisodeStatus
 
 
@@ -42,7 +43,8 @@ def claim(
 ) -> list[str]:
     """Claim up to `limit` unclaimed (or expired) pending episodes landed in [start, end)."""
     now = utcnow()
-    with sessions.begin() as session:
+
+    def take(session: Session) -> list[str]:
         ids = list(
             session.execute(
                 select(Episode.id)
@@ -52,17 +54,21 @@ def claim(
                 .with_for_update(skip_locked=True)
             ).scalars()
         )
-        if not ids:
-            return []
-        session.execute(
-            update(Episode)
-            .where(Episode.id.in_(ids), claimable(now))
-            .values(
-                qa_claim_token=token,
-                qa_claimed_until=now + timedelta(seconds=lease_s),
-                qa_attempts=Episode.qa_attempts + 1,
+        if ids:
+            session.execute(
+                update(Episode)
+                .where(Episode.id.in_(ids), claimable(now))
+                .values(
+                    qa_claim_token=token,
+                    qa_claimed_until=now + timedelta(seconds=lease_s),
+                    qa_attempts=Episode.qa_attempts + 1,
+                )
             )
-        )
+        return ids
+
+    ids = unit_of_work_in(sessions, take)
+    if not ids:
+        return []
     with sessions() as session:
         # Read back what is really ours (a concurrent claimer may have won some rows).
         return list(
@@ -76,9 +82,12 @@ def release(sessions: sessionmaker[Session], episode_ids: list[str], token: str)
     """Give back claims (e.g. on a transient error) so the next run retries them at once."""
     if not episode_ids:
         return
-    with sessions.begin() as session:
+
+    def give_back(session: Session) -> None:
         session.execute(
             update(Episode)
             .where(Episode.id.in_(episode_ids), Episode.qa_claim_token == token)
             .values(qa_claim_token=None, qa_claimed_until=None)
         )
+
+    unit_of_work_in(sessions, give_back)

@@ -3,6 +3,7 @@ with the multiprocess default), the review gate alone, and an inspector's decisi
 
 # No `from __future__ import annotations`: Dagster reads these signatures' real types.
 import dagster as dg
+from sqlalchemy.orm import Session
 
 from keystone_pipelines.defs.episodes.assets import episode_qa, landed_recordings, review_gate
 from keystone_pipelines.resources import KeystoneResource
@@ -36,10 +37,12 @@ class InspectionDecisionConfig(dg.Config):  # type: ignore[misc]
 def record_inspection_decision(
     context: dg.OpExecutionContext, config: InspectionDecisionConfig, keystone: KeystoneResource
 ) -> str:
+    from keystone_api.db.unit_of_work import unit_of_work_in
     from keystone_api.episodes.inspection import decide
 
     name = config.inspector or context.run.tags.get("dagster/user") or "dagster-ui"
-    with keystone.sessions().begin() as session:
+
+    def record(session: Session) -> str:
         episode = decide(
             session,
             keystone.settings(),
@@ -50,7 +53,9 @@ def record_inspection_decision(
             notes=config.notes,
             source="dagster",
         )
-        status = episode.status.value
+        return episode.status.value
+
+    status = unit_of_work_in(keystone.sessions(), record)
     context.log.info(f"episode {config.episode_id} is now {status}")
     return status
 

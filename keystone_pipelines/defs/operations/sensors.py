@@ -16,11 +16,13 @@ def pipeline_failure_sensor(
     context: dg.RunFailureSensorContext, keystone: KeystoneResource
 ) -> None:
     from keystone_api.alerts.events import record_event
+    from keystone_api.db.unit_of_work import unit_of_work_in
 
     run = context.dagster_run
     message = context.failure_event.message or "run failed"
-    with keystone.sessions().begin() as session:
-        record_event(
+    unit_of_work_in(
+        keystone.sessions(),
+        lambda session: record_event(
             session,
             "pipeline_run_failed",
             "warning",
@@ -29,4 +31,5 @@ def pipeline_failure_sensor(
             run_id=run.run_id,
             job_name=run.job_name,
             partition=run.tags.get("dagster/partition"),
-        )
+        ),
+    )
