@@ -27,6 +27,9 @@ class Role(StrEnum):
     robot = "robot"
     display = "display"  # read-only factory-floor screen
     service = "service"  # edge -> cloud sync
+    # The cloud's data consumers: the episode catalog, its details and downloads, nothing
+    # else (a cloud role: refused at an edge, whose routes were not written with it in mind).
+    data_reader = "data_reader"
 
 
 class User(Timestamps, Base):

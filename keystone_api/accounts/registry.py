@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from keystone_api.accounts.models import ApiToken, Role
+from keystone_api.accounts.service import check_deploy_role
 from keystone_api.accounts.tokens import TokenClaims, mint
 from keystone_api.db.base import utcnow
 from keystone_api.errors import Invalid, Unauthorized
@@ -16,7 +17,7 @@ from keystone_api.ids import new_id
 from keystone_api.settings import Settings
 
 KIND_OF = {Role.display: "display", Role.service: "service"}
-TOOL_ROLES = (Role.admin, Role.operator, Role.inspector, Role.collector)
+TOOL_ROLES = (Role.admin, Role.operator, Role.inspector, Role.collector, Role.data_reader)
 
 
 def mint_recorded(
@@ -33,6 +34,7 @@ def mint_recorded(
     """A new token of `role` for a tool, a screen or a sync sender, and its record."""
     if role not in KIND_OF and role not in TOOL_ROLES:
         raise Invalid(f"role: '{role.value}' tokens are not minted here (robots register)")
+    check_deploy_role(role, settings)
     if organization_id is not None and role != Role.service:
         raise Invalid("organization_id: only a service token replicates an organization")
     kind = KIND_OF.get(role, "tool")

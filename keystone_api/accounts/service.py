@@ -11,10 +11,20 @@ from keystone_api.accounts.tokens import TokenClaims, mint
 from keystone_api.common.crud import flush_or_conflict
 from keystone_api.db.base import utcnow
 from keystone_api.errors import Invalid, NotFound, Unauthorized
-from keystone_api.settings import Settings
+from keystone_api.settings import DeployRole, Settings, get_settings
 
 # Roles that belong to people (devices, displays and services get minted tokens instead).
-PERSON_ROLES = (Role.admin, Role.operator, Role.collector, Role.inspector)
+PERSON_ROLES = (Role.admin, Role.operator, Role.collector, Role.inspector, Role.data_reader)
+# Roles that are not bound to one factory: an organisation's admin; a data reader reads the
+# catalog of every factory (a token bound to one factory may narrow it).
+UNBOUND_ROLES = (Role.admin, Role.data_reader)
+
+
+def check_deploy_role(role: Role, settings: Settings) -> None:
+    """A data reader exists only at the cloud: an edge's routes let any person read what
+    their factory holds, which is not what a data reader is for."""
+    if role == Role.data_reader and settings.role != DeployRole.cloud:
+        raise Invalid("role: 'data_reader' is a cloud role (the episode catalog)")
 
 
 def authenticate(session: Session, username: str, password: str) -> User:
@@ -41,8 +51,9 @@ def check_role(session: Session, role: Role, factory_id: str | None) -> None:
     """A person's role, bound to a live factory unless it is an organisation's admin."""
     if role not in PERSON_ROLES:
         raise Invalid(f"role: '{role.value}' is not a person's role; mint a token instead")
-    if role != Role.admin and factory_id is None:
-        raise Invalid("factory_id: required for every role but admin")
+    check_deploy_role(role, get_settings())
+    if role not in UNBOUND_ROLES and factory_id is None:
+        raise Invalid("factory_id: required for every role but admin and data_reader")
     if factory_id is not None:
         from keystone_api.registry.models import Factory
 

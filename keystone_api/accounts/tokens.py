@@ -27,7 +27,7 @@ from keystone_api.settings import Settings
 
 # The roles a token of each kind may claim: anything else is a forgery or a bug, refused
 # as 401 before any route sees it.
-PEOPLE = frozenset({"admin", "operator", "collector", "inspector"})
+PEOPLE = frozenset({"admin", "operator", "collector", "inspector", "data_reader"})
 KIND_ROLES: dict[str, frozenset[str]] = {
     "user": PEOPLE,
     "device": frozenset({"robot"}),

@@ -10,19 +10,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, String
+from sqlalchemy import BigInteger, Double, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keystone_api.db.base import Base
 
 ID = 64  # edge ids are 36-character UUIDs; the cloud is lenient, edges may differ
+TAG = 100  # a skill's name or a label
 
 
 class CloudEpisode(Base):
     """An approved episode received from an edge. Never updated, never deleted."""
 
     __tablename__ = "cloud_episodes"
-    __table_args__ = (Index("ix_cloud_episodes_factory_approved", "factory_id", "approved_at"),)
+    __table_args__ = (
+        Index("ix_cloud_episodes_factory_approved", "factory_id", "approved_at"),
+        # The catalog lists across factories by approval time, and filters by these.
+        Index("ix_cloud_episodes_approved", "approved_at"),
+        Index("ix_cloud_episodes_scene_approved", "scene", "approved_at"),
+        Index("ix_cloud_episodes_robot_type_approved", "robot_type", "approved_at"),
+    )
     episode_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
     factory_id: Mapped[str] = mapped_column(String(ID))
     approved_at: Mapped[datetime] = mapped_column()
@@ -41,6 +48,33 @@ class CloudEpisode(Base):
     # The edge QA's findings on the recording (e.g. EMPTY_SCHEMA: no ROS 2 reader can decode
     # it); NULL for episodes received before the cloud kept them.
     qa_findings: Mapped[list[Any] | None] = mapped_column(default=None)
+    # Where it came from and what the catalog filters on (the delivery's `catalog`; for a
+    # delivery without it, what the sidecar says: catalog_facts.py). Names as the edge had
+    # them when the episode was approved: the cloud has no copy of the edges' registries.
+    factory_name: Mapped[str] = mapped_column(String(200), default="")
+    task_id: Mapped[str | None] = mapped_column(String(ID), default=None)
+    order_id: Mapped[str | None] = mapped_column(String(ID), default=None)
+    batch_id: Mapped[str | None] = mapped_column(String(ID), default=None)
+    workstation_id: Mapped[str | None] = mapped_column(String(ID), default=None)
+    workstation: Mapped[str] = mapped_column(String(200), default="")
+    robot_id: Mapped[str | None] = mapped_column(String(ID), default=None)
+    device_id: Mapped[str] = mapped_column(String(200), default="")
+    robot_type: Mapped[str] = mapped_column(String(200), default="")
+    scene: Mapped[str] = mapped_column(String(200), default="")
+    subscene: Mapped[str] = mapped_column(String(200), default="")
+    qa_score: Mapped[float | None] = mapped_column(Double, default=None)
+    qa_checks: Mapped[list[Any] | None] = mapped_column(default=None)
+
+
+class CloudEpisodeTag(Base):
+    """An episode's skills and labels, one row each, so that the catalog finds the episodes
+    with a skill or label through an index on every database (SQLite has no JSON_CONTAINS)."""
+
+    __tablename__ = "cloud_episode_tags"
+    __table_args__ = (Index("ix_cloud_episode_tags_kind_value", "kind", "value", "episode_id"),)
+    episode_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # skill | label
+    value: Mapped[str] = mapped_column(String(TAG), primary_key=True)
 
 
 class Replica:

@@ -5,6 +5,7 @@ from keystone_api.alerts.models import OperatorEvent
 from keystone_api.cloud.models import (
     CloudBatch,
     CloudEpisode,
+    CloudEpisodeTag,
     CloudOrder,
     CloudOrganization,
     CloudTask,
@@ -43,6 +44,7 @@ __all__ = [
     "Batch",
     "CloudBatch",
     "CloudEpisode",
+    "CloudEpisodeTag",
     "CloudOrder",
     "CloudOrganization",
     "CloudTask",

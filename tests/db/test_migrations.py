@@ -41,6 +41,7 @@ EXPECTED_TABLES = {
     "sync_attempts",
     "replica_outbox",
     "cloud_episodes",
+    "cloud_episode_tags",
     "cloud_organizations",
     "cloud_orders",
     "cloud_batches",
