@@ -52,6 +52,41 @@ class QaFinding(In):
     check: Annotated[str, StringConstraints(max_length=64)] = ""
 
 
+Name = Annotated[str, StringConstraints(max_length=200)]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class QaCheckSummary(In):
+    """One QA check's result on the edge, as the catalog shows it."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    passed: bool
+    score: float = Field(allow_inf_nan=False)
+    detail: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
+class CatalogFacts(In):
+    """Where the episode came from and what the cloud's catalog filters on, as the edge had
+    them when it was approved (names, not only ids: the cloud keeps no copy of the edges'
+    registries)."""
+
+    factory_name: Name = ""
+    task_id: RecordId | None = None
+    order_id: RecordId | None = None
+    batch_id: RecordId | None = None
+    workstation_id: RecordId | None = None
+    workstation: Name = ""
+    robot_id: RecordId | None = None
+    device_id: Name = ""
+    robot_type: Name = ""
+    scene: Name = ""
+    subscene: Name = ""
+    skills: list[Tag] = Field(default_factory=list, max_length=50)
+    labels: list[Tag] = Field(default_factory=list, max_length=50)
+    qa_score: float | None = Field(None, ge=0, le=1)
+    qa_checks: list[QaCheckSummary] = Field(default_factory=list, max_length=50)
+
+
 class EpisodeDelivery(In):
     episode_id: RecordId
     factory_id: RecordId
@@ -66,6 +101,14 @@ class EpisodeDelivery(In):
             "What the edge's QA noted about the recording without failing it, e.g. "
             "EMPTY_SCHEMA: its schemas carry no message definitions, so generic ROS 2 "
             "readers (Foxglove) cannot decode it. Sent only when there are some."
+        ),
+    )
+    catalog: CatalogFacts | None = Field(
+        None,
+        description=(
+            "Where the episode came from and what the catalog filters on. Without it the "
+            "cloud reads what it can from the sidecar (scene, subscene, skills, task, order, "
+            "device)."
         ),
     )
 

@@ -14,6 +14,7 @@ from botocore.client import BaseClient
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from keystone_api.cloud.catalog_facts import apply_facts
 from keystone_api.cloud.models import CloudEpisode
 from keystone_api.cloud.schemas import EpisodeDelivery
 from keystone_api.cloud.verify import verify_delivery
@@ -99,9 +100,12 @@ def receive_episode(
         synced_at=utcnow(),
         qa_findings=[f.model_dump() for f in body.qa_findings],
     )
+    tags = apply_facts(row, body.catalog)
     try:
         with session.begin_nested():
             session.add(row)
+            session.flush()  # the episode first: it is what a concurrent delivery races for
+            session.add_all(tags)
     except IntegrityError:
         # A concurrent first delivery of the same episode won the insert.
         session.expunge_all()

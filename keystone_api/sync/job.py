@@ -23,6 +23,7 @@ from keystone_api.db.base import utcnow
 from keystone_api.episodes.models import Episode
 from keystone_api.episodes.sidecar import SidecarInvalid, parse_sidecar
 from keystone_api.episodes.states import APPROVED
+from keystone_api.sync.episode_facts import catalog_facts
 from keystone_api.sync.errors import BadPayload, ClaimLost, EdgeObjectError
 from keystone_api.sync.findings import delivered_findings
 from keystone_api.sync.link import CloudLink
@@ -92,6 +93,7 @@ class EpisodeJob:
             episode = session.get(Episode, self.row.episode_id)
             if episode is None:
                 raise EdgeObjectError(f"episode {self.row.episode_id} no longer exists")
+            facts = catalog_facts(session, episode)
             session.expunge(episode)
         if episode.status not in APPROVED:
             # Cannot happen through the state machine; never send what is not approved.
@@ -147,6 +149,7 @@ class EpisodeJob:
             "sidecar": sidecar_doc,
             "checksum": checksum,
             "objects": {"mcap": mcap_key, "sidecar": sidecar_key},
+            "catalog": facts,
         }
         findings = delivered_findings(episode.qa_result)
         if findings:
