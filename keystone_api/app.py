@@ -139,10 +139,8 @@ def create_app() -> FastAPI:
     if settings.role == DeployRole.edge:
         _edge_routers(app, settings.gateways)
     else:
-        from keystone_api.accounts.router import router as accounts_router
-        from keystone_api.cloud.router import router as cloud_router
+        from keystone_api.cloud.pages import mount_cloud
 
-        app.include_router(accounts_router, responses=ERROR_RESPONSES)
-        app.include_router(cloud_router, responses=ERROR_RESPONSES)
+        mount_cloud(app)  # accounts, the sync receiver, the episode catalog and its pages
     install_links(app)
     return app
