@@ -18,6 +18,7 @@ from keystone_api.orders.access import load_batch, load_order
 from keystone_api.orders.models import Batch, Order, Task
 from keystone_api.orders.progress import refresh_order
 from keystone_api.orders.scheduling import top_up
+from keystone_api.stats.progress_tables import order_percent
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
 
@@ -109,7 +110,7 @@ def order_progress(
         approved=approved,
         recalled=recalled,
         remaining=max(order.target_episodes - approved, 0),
-        percent_complete=round(min(approved / order.target_episodes, 1.0) * 100, 1),
+        percent_complete=order_percent(approved, order.target_episodes),
     )
 
 

@@ -9,9 +9,11 @@ from sqlalchemy import Select, case, func, select
 
 from keystone_api.episodes.models import Episode, EpisodeStatus
 from keystone_api.orders.models import Task, TaskStatus
+from keystone_api.stats import rates
 from keystone_api.sync.models import EpisodeSync, SyncState
 
 STATUSES = [s.value for s in EpisodeStatus]
+EPISODE_RATES = ("qa_pass_rate", "auto_approval_rate", "sync_rate", "avg_qa_score")
 
 
 def count_if(condition: Any, label: str) -> Any:
@@ -41,31 +43,30 @@ def episode_select(*keys: Any) -> Select[Any]:
     )
 
 
-def rate(numerator: float, denominator: float) -> float | None:
-    return round(numerator / denominator, 4) if denominator else None
-
-
 def counts(row: Any) -> dict[str, Any]:
-    """A result row of episode_columns() as EpisodeCounts fields."""
+    """A result row of episode_columns() as EpisodeCounts fields (rates: stats/rates.py)."""
     m = row._mapping
     by_status = {s: int(m[s] or 0) for s in STATUSES}
     episodes = int(m["episodes"] or 0)
-    assessed = episodes - by_status["pending_qa"]
-    approved = by_status["auto_approved"] + by_status["inspector_approved"]
-    qa_passed, synced = int(m["qa_passed"] or 0), int(m["synced"] or 0)
-    scored = int(m["scored"] or 0)
+    n = {
+        **by_status,
+        "episodes": episodes,
+        "assessed": episodes - by_status["pending_qa"],
+        "approved": by_status["auto_approved"] + by_status["inspector_approved"],
+        "qa_passed": int(m["qa_passed"] or 0),
+        "synced": int(m["synced"] or 0),
+        "score_sum": float(m["score_sum"] or 0),
+        "scored": int(m["scored"] or 0),
+    }
     return {
         "episodes": episodes,
         "hours_recorded": round(float(m["duration_s"] or 0) / 3600, 4),
         "bytes": int(m["bytes"] or 0),
         **by_status,
-        "approved": approved,
-        "qa_passed": qa_passed,
-        "synced": synced,
-        "qa_pass_rate": rate(qa_passed, assessed),
-        "auto_approval_rate": rate(by_status["auto_approved"], assessed),
-        "sync_rate": rate(synced, approved),
-        "avg_qa_score": rate(float(m["score_sum"] or 0), scored),
+        "approved": n["approved"],
+        "qa_passed": n["qa_passed"],
+        "synced": n["synced"],
+        **{name: rates.value(name, n) for name in EPISODE_RATES},
     }
 
 
@@ -101,12 +102,9 @@ def task_columns() -> list[Any]:
 
 def task_counts(row: Any) -> dict[str, Any]:
     m = row._mapping if row is not None else {}
-    done, failed = int(m.get("tasks_completed") or 0), int(m.get("tasks_failed") or 0)
-    return {
-        "tasks_completed": done,
-        "tasks_failed": failed,
-        "upload_success_rate": rate(done, done + failed),
-    }
+    n = {"tasks_completed": int(m.get("tasks_completed") or 0)}
+    n["tasks_failed"] = int(m.get("tasks_failed") or 0)
+    return {**n, "upload_success_rate": rates.value("upload_success_rate", n)}
 
 
 class Sums:

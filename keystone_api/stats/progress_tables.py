@@ -13,6 +13,7 @@ from keystone_api.episodes.models import Episode, EpisodeStatus
 from keystone_api.fleet.models import DataCollector, Robot, Workstation
 from keystone_api.orders.models import Order
 from keystone_api.stats import aggregates as agg
+from keystone_api.stats import rates
 from keystone_api.stats.schemas import (
     OrderProgressItem,
     OrdersProgressOut,
@@ -75,8 +76,14 @@ def _progress(order: Order, by_status: dict[str, int]) -> OrderProgressItem:
         needs_inspection=by_status.get("needs_inspection", 0),
         pending_qa=by_status.get("pending_qa", 0),
         remaining=max(target - approved, 0),
-        percent_complete=round(min(approved / target, 1.0) * 100, 1) if target else 100.0,
+        percent_complete=order_percent(approved, target),
     )
+
+
+def order_percent(approved: int, target: int) -> float:
+    """rates.DEFINITIONS["percent_complete"] of one order."""
+    value = rates.value("percent_complete", {"approved": approved, "target_episodes": target})
+    return value if value is not None else 100.0
 
 
 def workstation_quality(session: Session, scope: Scope, q: PagedStatsQuery) -> WorkstationsOut:

@@ -1,5 +1,6 @@
 """Production statistics over HTTP: summary, trend, breakdown (JSON and CSV), order
-progress and workstation quality. Read-only; a display token may call every route."""
+progress, workstation quality, and the definitions of the rates they carry. Read-only; a
+display token may call every route."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from fastapi.responses import Response
 from keystone_api.accounts.models import Role
 from keystone_api.accounts.principal import Principal, roles
 from keystone_api.deps import SessionDep
-from keystone_api.stats import export
+from keystone_api.stats import export, rates
 from keystone_api.stats import schemas as s
 from keystone_api.stats.breakdown import breakdown, breakdown_all
 from keystone_api.stats.progress_tables import orders_progress, workstation_quality
@@ -38,6 +39,15 @@ def _csv(body: str, filename: str) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@router.get(
+    "/definitions",
+    response_model=s.DefinitionsOut,
+    summary="How each rate is computed: its window, numerator, denominator and one line",
+)
+def stats_definitions(principal: Reader) -> s.DefinitionsOut:
+    return s.DefinitionsOut(items=[s.RateDefinition(**d) for d in rates.public()])
 
 
 @router.get(

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, Field, model_validator
 
 from keystone_api.common.schemas import In, Out
 from keystone_api.orders.models import OrderStatus
+from keystone_api.stats.rates import DEFINITIONS
 
 MAX_SPAN = timedelta(days=400)
 # Far enough from the DATETIME limits that `start - span` never overflows.
@@ -30,6 +31,11 @@ Dimension = Literal[
     "sync_state",
 ]
 BUCKET_HOURS = {"hour": 1, "day": 24, "week": 24 * 7, "month": 24 * 28}
+
+
+def _define(name: str) -> str:
+    """A rate's one-line definition (stats/rates.py), for the OpenAPI document."""
+    return DEFINITIONS[name].definition
 
 
 class StatsQuery(In):
@@ -129,31 +135,51 @@ class EpisodeCounts(Out):
     approved: int = Field(0, description="auto_approved + inspector_approved")
     qa_passed: int = Field(0, description="Assessed episodes whose every QA check passed")
     synced: int = Field(0, description="Episodes confirmed by the cloud")
-    qa_pass_rate: float | None = Field(
-        None, description="qa_passed / assessed (assessed = not pending_qa)", examples=[0.93]
-    )
+    qa_pass_rate: float | None = Field(None, description=_define("qa_pass_rate"), examples=[0.93])
     auto_approval_rate: float | None = Field(
-        None, description="auto_approved / assessed", examples=[0.9]
+        None, description=_define("auto_approval_rate"), examples=[0.9]
     )
-    sync_rate: float | None = Field(None, description="synced / approved", examples=[0.98])
-    avg_qa_score: float | None = Field(None, examples=[0.95])
+    sync_rate: float | None = Field(None, description=_define("sync_rate"), examples=[0.98])
+    avg_qa_score: float | None = Field(None, description=_define("avg_qa_score"), examples=[0.95])
 
 
 class TaskCounts(Out):
     tasks_completed: int = Field(0, description="Recordings that landed (task completed)")
     tasks_failed: int = Field(0, description="Tasks whose upload failed")
     upload_success_rate: float | None = Field(
-        None, description="completed / (completed + failed)", examples=[0.99]
+        None, description=_define("upload_success_rate"), examples=[0.99]
     )
 
 
 class PeriodMetrics(EpisodeCounts, TaskCounts):
-    tasks_per_hour: float = Field(examples=[28.5])
     sync_latency_avg_s: float | None = Field(
         None, description="Approval to cloud confirmation, synced episodes of the period"
     )
     sync_latency_p95_s: float | None = None
     sync_latency_max_s: float | None = None
+
+
+class RateDefinition(Out):
+    """How a rate shown by the pages, the API and /metrics is computed (stats/rates.py)."""
+
+    name: str = Field(examples=["qa_pass_rate"])
+    label: str = Field(examples=["QA pass rate"])
+    unit: Literal["per_hour", "ratio", "score", "percent"]
+    window: Literal["last_60_min", "period", "all_time"] = Field(
+        description="last_60_min: the 60 minutes before now, whatever period is asked; "
+        "period: the period asked (a trend's bucket); all_time: no window"
+    )
+    window_minutes: int | None = Field(None, examples=[60])
+    numerator: str = Field(examples=["qa_passed"])
+    denominator: list[str] = Field(
+        description="Counts summed; empty for a pace (per hour of its window)",
+        examples=[["assessed"]],
+    )
+    definition: str = Field(description="One line for a person (the pages' caption)")
+
+
+class DefinitionsOut(Out):
+    items: list[RateDefinition]
 
 
 class Change(Out):
@@ -163,7 +189,6 @@ class Change(Out):
     episodes: float | None = Field(None, examples=[0.12])
     hours_recorded: float | None = None
     bytes: float | None = None
-    tasks_per_hour: float | None = None
     qa_pass_rate: float | None = Field(None, examples=[-0.02])
     auto_approval_rate: float | None = None
     sync_rate: float | None = None
@@ -182,6 +207,7 @@ class LiveState(Out):
         0, description="Stopped on an error that needs a person (not retried, not an outage)"
     )
     upload_queue_depth: int = Field(0, description="Tasks recorded, upload not landed yet")
+    tasks_per_hour: float = Field(0.0, description=_define("tasks_per_hour"), examples=[560])
     robots_total: int = 0
     robots_online: int = 0
     robots_available: int = 0
@@ -236,7 +262,7 @@ class OrderProgressItem(Out):
     needs_inspection: int = 0
     pending_qa: int = 0
     remaining: int = Field(examples=[210])
-    percent_complete: float = Field(examples=[58.0])
+    percent_complete: float = Field(description=_define("percent_complete"), examples=[58.0])
 
 
 class OrdersProgressOut(Out):

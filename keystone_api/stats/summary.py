@@ -15,6 +15,7 @@ from keystone_api.episodes.models import Episode, EpisodeStatus
 from keystone_api.fleet.models import Robot, Workstation
 from keystone_api.orders.models import Task, TaskStatus
 from keystone_api.stats import aggregates as agg
+from keystone_api.stats import rates
 from keystone_api.stats.schemas import Change, LiveState, Period, PeriodMetrics, SummaryOut
 from keystone_api.stats.scope import Scope, robot_online
 from keystone_api.stats.sqlfuncs import seconds_between
@@ -23,23 +24,33 @@ from keystone_api.sync.models import EpisodeSync, SyncState
 UNSENT = (SyncState.waiting, SyncState.queued, SyncState.uploading, SyncState.failed)
 
 
-def period_metrics(session: Session, scope: Scope, start: datetime, end: datetime) -> PeriodMetrics:
-    episodes = session.execute(agg.episode_select().where(*scope.episodes((start, end)))).one()
-    tasks = session.execute(
+def ended_tasks(session: Session, scope: Scope, start: datetime, end: datetime) -> dict[str, Any]:
+    """The tasks that ended in [start, end): completed (recording landed) and failed."""
+    row = session.execute(
         scope.tasks(
             select(*agg.task_columns()).where(
                 Task.status.in_(agg.ENDED), Task.updated_at >= start, Task.updated_at < end
             )
         )
     ).one()
-    task_counts = agg.task_counts(tasks)
-    hours = (end - start).total_seconds() / 3600
+    return agg.task_counts(row)
+
+
+def period_metrics(session: Session, scope: Scope, start: datetime, end: datetime) -> PeriodMetrics:
+    episodes = session.execute(agg.episode_select().where(*scope.episodes((start, end)))).one()
     return PeriodMetrics(
         **agg.counts(episodes),
-        **task_counts,
-        tasks_per_hour=round(task_counts["tasks_completed"] / hours, 3),
+        **ended_tasks(session, scope, start, end),
         **sync_latency(session, scope, start, end),
     )
+
+
+def tasks_per_hour(session: Session, scope: Scope, now: datetime) -> float:
+    """rates.DEFINITIONS["tasks_per_hour"]: tasks completed in the last 60 minutes."""
+    start, end = rates.last_60_min(now)
+    hours = (end - start).total_seconds() / 3600
+    value = rates.value("tasks_per_hour", ended_tasks(session, scope, start, end), hours)
+    return value or 0.0
 
 
 def sync_latency(session: Session, scope: Scope, start: datetime, end: datetime) -> dict[str, Any]:
@@ -71,8 +82,8 @@ def sync_latency(session: Session, scope: Scope, start: datetime, end: datetime)
     }
 
 
-def live_state(session: Session, scope: Scope) -> LiveState:
-    now = utcnow()
+def live_state(session: Session, scope: Scope, now: datetime | None = None) -> LiveState:
+    now = now or utcnow()
     in_scope = scope.episodes()
     depth, oldest = session.execute(
         select(
@@ -115,6 +126,7 @@ def live_state(session: Session, scope: Scope) -> LiveState:
         sync_waiting=sync.get("waiting", 0),
         sync_failed=sync.get("failed", 0),
         upload_queue_depth=int(uploading),
+        tasks_per_hour=tasks_per_hour(session, scope, now),
         robots_total=int(total),
         robots_online=int(up or 0),
         robots_available=int(available or 0),
@@ -136,7 +148,7 @@ def change(current: PeriodMetrics, previous: PeriodMetrics) -> Change:
     return Change(
         **{
             k: _relative(getattr(current, k), getattr(previous, k))
-            for k in ("episodes", "hours_recorded", "bytes", "tasks_per_hour")
+            for k in ("episodes", "hours_recorded", "bytes")
         },
         **{
             k: _difference(getattr(current, k), getattr(previous, k))
