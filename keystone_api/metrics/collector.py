@@ -3,8 +3,9 @@
 Nothing is counted in the API process, so every worker (and every replica) reports the
 same truth, and a restart loses nothing. Each factory's numbers come from
 `keystone_api.alerts.facts.gather` (the statistics API's queries), the same numbers the
-alerts judge. Rates and "last hour" counts are over the last hour (facts.WINDOW); a rate
-with no denominator in that hour is left out (absent), never reported as 0.
+alerts judge. Rates and "last hour" counts are over the last 60 minutes (facts.WINDOW); a
+rate with no denominator in that hour is left out (absent), never reported as 0. Each
+rate's HELP is its definition from stats/rates.py, the line the pages show beside it.
 """
 
 from __future__ import annotations
@@ -20,20 +21,21 @@ from keystone_api.alerts.facts import FactoryFacts
 from keystone_api.alerts.service import factories, factory_facts, unresolved_counts
 from keystone_api.db.base import utcnow
 from keystone_api.episodes.models import EpisodeStatus
+from keystone_api.stats import rates
 
 F = ["factory"]
+# The window of every rate and "last hour" count here (alerts.facts.WINDOW); a pace
+# (tasks per hour) has that window wherever it is shown (stats/rates.py).
+LAST_HOUR = "the last 60 minutes"
 # name -> (help, labels); every family is a gauge (values are read, not counted here).
 FAMILIES: dict[str, tuple[str, list[str]]] = {
     "keystone_factory_info": ("A live factory (value 1) and its name", [*F, "name"]),
-    "keystone_tasks_per_hour": ("Tasks completed (recording landed) in the last hour", F),
+    "keystone_tasks_per_hour": (rates.help_text("tasks_per_hour", LAST_HOUR), F),
     "keystone_tasks_ended_last_hour": (
         "Tasks that ended in the last hour, by outcome (completed or failed)",
         [*F, "outcome"],
     ),
-    "keystone_upload_success_ratio": (
-        "completed / (completed + failed) of the tasks that ended in the last hour",
-        F,
-    ),
+    "keystone_upload_success_ratio": (rates.help_text("upload_success_rate", LAST_HOUR), F),
     "keystone_tasks_uploading": ("Tasks recorded whose upload has not landed yet", F),
     "keystone_robot_upload_queue_files": (
         "Recordings waiting on a robot: as its transfer daemon last reported (pending + "
@@ -52,11 +54,8 @@ FAMILIES: dict[str, tuple[str, list[str]]] = {
         "Of those, episodes with at least one failed QA check",
         F,
     ),
-    "keystone_qa_pass_ratio": ("QA pass rate over the last hour: every check passed / assessed", F),
-    "keystone_qa_auto_approval_ratio": (
-        "Auto-approval rate over the last hour: auto_approved / assessed",
-        F,
-    ),
+    "keystone_qa_pass_ratio": (rates.help_text("qa_pass_rate", LAST_HOUR), F),
+    "keystone_qa_auto_approval_ratio": (rates.help_text("auto_approval_rate", LAST_HOUR), F),
     "keystone_qa_pending_episodes": ("Episodes waiting for QA (whenever they landed)", F),
     "keystone_episodes_last_hour": (
         "Episodes landed in the last hour, by QA status",
@@ -112,7 +111,7 @@ class Families:
 def add_factory(m: Families, f: FactoryFacts) -> None:
     fid, w, live = f.factory_id, f.window, f.live
     m.add("keystone_factory_info", [fid, f.factory_name], 1)
-    m.add("keystone_tasks_per_hour", [fid], w.tasks_per_hour)
+    m.add("keystone_tasks_per_hour", [fid], live.tasks_per_hour)
     m.add("keystone_tasks_ended_last_hour", [fid, "completed"], w.tasks_completed)
     m.add("keystone_tasks_ended_last_hour", [fid, "failed"], w.tasks_failed)
     m.add("keystone_upload_success_ratio", [fid], w.upload_success_rate)
