@@ -15,8 +15,31 @@ const KS = (() => {
   }
   const urlToken = location.pathname === "/dashboard/display" ? sessionStorage.getItem(DISPLAY_KEY) : null;
 
-  // People log in and keep their token per tab.
-  function token() { return urlToken || sessionStorage.getItem(KEY); }
+  // A person's login holds in every tab of this browser for its token's life: the token
+  // is kept in localStorage with its expiry (the JWT's exp), and dropped at that time, on
+  // logout and on a 401. (It was per tab in sessionStorage: every new tab asked again.)
+  sessionStorage.removeItem(KEY);  // where earlier versions kept it
+  function expiry(jwt, fallbackS) {
+    try {
+      const part = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      const exp = JSON.parse(atob(part.padEnd(part.length + ((4 - (part.length % 4)) % 4), "="))).exp;
+      if (Number.isFinite(exp)) return exp;
+    } catch (e) { /* not a JWT we can read: the login's expires_in says it */ }
+    return Math.floor(Date.now() / 1000) + (Number(fallbackS) || 0);
+  }
+  function keep(jwt, expiresIn) {
+    localStorage.setItem(KEY, JSON.stringify({ token: jwt, exp: expiry(jwt, expiresIn) }));
+  }
+  function forget() { localStorage.removeItem(KEY); }
+  function stored() {
+    try {
+      const kept = JSON.parse(localStorage.getItem(KEY) || "null");
+      if (kept && kept.token && kept.exp * 1000 > Date.now()) return kept.token;
+    } catch (e) { /* unreadable: dropped below */ }
+    forget();
+    return null;
+  }
+  function token() { return urlToken || stored(); }
 
   class ApiError extends Error {
     constructor(status, body) {
@@ -41,7 +64,7 @@ const KS = (() => {
     }
     const body = response.status === 204 ? null : await response.json().catch(() => null);
     if (response.status === 401 && !urlToken) {
-      sessionStorage.removeItem(KEY);
+      forget();
       showLogin("Your session has ended; please log in again.");
     }
     if (!response.ok) throw new ApiError(response.status, body);
@@ -78,6 +101,10 @@ const KS = (() => {
   }
 
   const fmt = {
+    // Every QA score on every page goes through here: two decimals, never a float's tail
+    // (0.7200000000000001 showed on a page).
+    score: (x) => (x === null || x === undefined || x === "" || !Number.isFinite(Number(x)) ? "—"
+      : Number(x).toFixed(2)),
     pct: (x, digits = 1) => (x === null || x === undefined ? "—" : `${(x * 100).toFixed(digits)} %`),
     num: (x, digits = 0) => (x === null || x === undefined ? "—"
       : Number(x).toLocaleString(undefined, { maximumFractionDigits: digits, minimumFractionDigits: digits })),
@@ -105,6 +132,7 @@ const KS = (() => {
   };
 
   let loginResolve = null;
+  let signedIn = false;  // this page asked for a session (see session())
 
   function showLogin(message) {
     let dialog = document.getElementById("login");
@@ -134,7 +162,7 @@ const KS = (() => {
       const body = await api("/api/v1/auth/login", {
         method: "POST", json: { username: form.username.value, password: form.password.value },
       });
-      sessionStorage.setItem(KEY, body.access_token);
+      keep(body.access_token, body.expires_in);
       document.getElementById("login").hidden = true;
       form.password.value = "";
       const me = await api("/api/v1/auth/me");
@@ -146,13 +174,28 @@ const KS = (() => {
 
   // Resolves with /auth/me once the page has a working token (asking for a login if not).
   async function session() {
+    signedIn = true;
     if (token()) {
       try { return await api("/api/v1/auth/me"); } catch (e) { if (e.status !== 401) throw e; }
     }
     return new Promise((resolve) => { loginResolve = resolve; showLogin(); });
   }
 
-  function logout() { sessionStorage.removeItem(KEY); location.reload(); }
+  function logout() { forget(); location.reload(); }
+
+  // A logout (or an expiry noticed) in another tab ends this tab's session too.
+  // A login in another tab lets this one in, if it was asking.
+  window.addEventListener("storage", async (event) => {
+    if (event.key !== KEY || urlToken) return;
+    const dialog = document.getElementById("login");
+    if (!event.newValue) {
+      if (signedIn) showLogin("You logged out in another tab; please log in again.");
+    } else if (dialog && !dialog.hidden && stored()) {
+      dialog.hidden = true;
+      const me = await api("/api/v1/auth/me");
+      if (loginResolve) loginResolve(me);
+    }
+  });
 
   function userBadge(me) {
     return el("span", { class: "user" }, `${me.name} · ${me.role}`,

@@ -33,7 +33,7 @@
       ["Collector", ref("data_collector_id")], ["Scene", ref("scene_id")], ["Subscene", ref("subscene_id")],
       ["SOP", ref("sop_id")], ["Duration", fmt.seconds(e.duration_s)], ["Size", fmt.bytes(e.mcap_size_bytes)],
       ["Messages", fmt.num(e.message_count)], ["Recording started", fmt.time(e.recording_started_at)],
-      ["Landed", fmt.time(e.landed_at)], ["QA score", fmt.num(e.qa_score, 3)],
+      ["Landed", fmt.time(e.landed_at)], ["QA score", fmt.score(e.qa_score)],
       ["Assessed", fmt.time(e.qa_assessed_at)], ["Validator", e.validator_version || "—"],
       ["Approved", fmt.time(e.approved_at)], ["Recalled", e.recalled ? "yes" : "no"],
       ["Object", `${e.bucket}/${e.mcap_key}`], ["SHA-256", e.checksum_sha256 || "—"],

@@ -41,7 +41,7 @@ const Inspect = (() => {
     if (!shown.length) return el("p", { class: "muted" }, onlyFailing ? "No failing checks." : "No checks recorded.");
     return el("ul", { class: "checks" }, shown.map((c) => el("li", { dataset: { check: c.name } },
       el("span", { class: `badge ${c.passed ? "pass" : "fail"}` }, c.passed ? "pass" : "fail"), " ",
-      el("strong", {}, c.name), ` · score ${fmt.num(c.score, 2)}`,
+      el("strong", {}, c.name), ` · score ${fmt.score(c.score)}`,
       c.detail ? el("div", { class: "muted" }, c.detail) : null)));
   }
 

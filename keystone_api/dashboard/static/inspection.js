@@ -31,7 +31,7 @@
         class: e.id === selected ? "selected" : "", dataset: { episode: e.id }, tabindex: 0,
         onclick: () => select(e.id), onkeydown: (ev) => { if (ev.key === "Enter") select(e.id); },
       },
-      el("div", {}, el("strong", {}, `${station(e)} · ${robot(e)}`), ` · score ${fmt.num(e.qa_score, 2)}`),
+      el("div", {}, el("strong", {}, `${station(e)} · ${robot(e)}`), ` · score ${fmt.score(e.qa_score)}`),
       el("div", { class: "meta" }, item.failing_checks.map((c) => c.name).join(", ") || "low score",
         ` · waiting ${fmt.seconds(item.waiting_s)}`));
     }) : el("li", { class: "muted" }, "Nothing awaits inspection."));
@@ -68,7 +68,7 @@
         el("dt", {}, "Robot"), el("dd", {}, robot(e)),
         el("dt", {}, "Landed"), el("dd", {}, fmt.time(e.landed_at)),
         el("dt", {}, "Duration"), el("dd", {}, fmt.seconds(e.duration_s)),
-        el("dt", {}, "QA score"), el("dd", {}, fmt.num(e.qa_score, 3))),
+        el("dt", {}, "QA score"), el("dd", {}, fmt.score(e.qa_score))),
       el("h3", {}, "Failing checks"), Inspect.checks(item.failing_checks, true),
       el("h3", {}, "Evidence"), links ? Inspect.evidence(links.links) : el("p", { class: "muted" }, "No access to downloads."),
       Inspect.decision(id, () => decided(id)));
