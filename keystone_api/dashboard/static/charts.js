@@ -127,7 +127,7 @@ const Charts = (() => {
           "data-series": key }, title(`${row.label} · ${LABELS[key] || key}: ${n}`)));
         x += n * scale;
       }
-      root.append(svg("text", { x: W - 64, y: y + 14, class: "value" }, row.note || ""));
+      root.append(svg("text", { x: W - 64, y: y + 14, class: "value" }, row.note || "", row.title ? title(row.title) : null));
     });
     return root;
   }
@@ -145,11 +145,12 @@ const Charts = (() => {
     return root;
   }
 
-  function legend(keys) {
+  // titles: a tooltip per key (a rate's definition), optional.
+  function legend(keys, titles = {}) {
     return KS.el("div", { class: "legend" }, keys.map((k) => {
       const swatch = KS.el("i");
       swatch.style.background = COLORS[k];  // CSSOM, not a style attribute: allowed by the CSP
-      return KS.el("span", {}, swatch, LABELS[k] || k);
+      return KS.el("span", { title: titles[k], dataset: titles[k] ? { rate: k } : undefined }, swatch, LABELS[k] || k);
     }));
   }
 

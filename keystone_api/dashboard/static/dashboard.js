@@ -4,10 +4,10 @@
 (() => {
   const { api, query, fill, el } = KS;
   const PERIODS = {
-    "24h": { hours: 24, granularity: "hour" },
-    "7d": { hours: 24 * 7, granularity: "day" },
-    "30d": { hours: 24 * 30, granularity: "day" },
-    "90d": { hours: 24 * 90, granularity: "week" },
+    "24h": { hours: 24, granularity: "hour", text: "last 24 h" },
+    "7d": { hours: 24 * 7, granularity: "day", text: "last 7 days" },
+    "30d": { hours: 24 * 30, granularity: "day", text: "last 30 days" },
+    "90d": { hours: 24 * 90, granularity: "week", text: "last 90 days" },
   };
   const REFRESH_MS = 60000;
   let timer = null;
@@ -44,11 +44,15 @@
         api(`/api/v1/stats/breakdown${query({ ...base, dimension: document.getElementById("dimension").value })}`),
       ]);
       const width = (id) => Math.max(320, document.getElementById(id).clientWidth);
-      fill("kpis", Views.kpis(summary));
+      fill("kpis", Views.kpis(summary, undefined, PERIODS[document.getElementById("period").value].text));
       fill("live", Views.live(summary));
       fill("chart-episodes", Views.episodesChart(trend, { width: width("chart-episodes") }));
       fill("chart-rates", Views.ratesChart(trend, { width: width("chart-rates") }));
-      document.getElementById("tasks-title").textContent = `Tasks completed per ${trend.granularity}`;
+      const tasksTitle = document.getElementById("tasks-title");
+      tasksTitle.textContent = `Tasks completed per ${trend.granularity}`;
+      // Clock buckets, not the "Tasks / hour" card's last 60 minutes: say so.
+      tasksTitle.title = `Tasks completed in each ${trend.granularity} of the viewer's clock (the latest still counting); `
+        + "the Tasks / hour card counts the last 60 minutes.";
       fill("chart-tasks", Views.tasksChart(trend, { width: width("chart-tasks") }));
       fill("chart-orders", Views.ordersChart(orders, { width: width("chart-orders") }));
       fill("chart-stations", Views.stationsChart(stations, { width: width("chart-stations") }));
@@ -81,7 +85,7 @@
   document.addEventListener("DOMContentLoaded", async () => {
     const me = await KS.session();
     fill("user", KS.userBadge(me));
-    await factories(me);
+    await Promise.all([factories(me), Views.loadDefinitions()]);
     for (const id of ["period", "factory", "dimension"]) document.getElementById(id).addEventListener("change", load);
     document.getElementById("csv-trend").addEventListener("click", () =>
       csv("trend.csv", params(), "trend.csv")());

@@ -23,7 +23,7 @@
     return el("div", { class: `station ${cls}`, dataset: { station: s.workstation_id } },
       el("div", { class: "name" }, s.name),
       el("div", { class: "meta" }, `${s.collector_name || "nobody"} · ${s.robot_online ? "robot online" : "robot offline"}`),
-      el("div", {}, `${s.episodes} episodes · QA ${fmt.pct(rate, 0)}`));
+      el("div", { title: Views.defined("qa_pass_rate", "today").title }, `${s.episodes} episodes · QA ${fmt.pct(rate, 0)}`));
   }
 
   async function refresh() {
@@ -36,7 +36,7 @@
         api(`/api/v1/stats/workstations${query(period)}`),
       ]);
       const width = (id) => Math.max(320, document.getElementById(id).clientWidth);
-      fill("kpis", Views.kpis(summary, HEADLINE));
+      fill("kpis", Views.kpis(summary, HEADLINE, "today"));
       fill("live", Views.live(summary));
       fill("chart-episodes", Views.episodesChart(trend, { height: 260, width: width("chart-episodes") }));
       fill("chart-orders", Views.ordersChart(orders, { width: width("chart-orders") }));
@@ -74,6 +74,7 @@
     }
     tick();
     setInterval(tick, 1000);
+    await Views.loadDefinitions();
     refresh();
     setInterval(refresh, REFRESH_S * 1000);
   }

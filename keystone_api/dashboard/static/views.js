@@ -7,30 +7,56 @@ const Views = (() => {
   const STATUS_KEYS = ["auto_approved", "inspector_approved", "needs_inspection", "rejected", "pending_qa"];
   const RATE_KEYS = ["qa_pass_rate", "auto_approval_rate", "upload_success_rate", "sync_rate"];
 
-  function card(key, label, value, opts = {}) {
-    const change = opts.change !== undefined ? fmt.change(opts.change, opts.rate) : null;
-    return el("div", { class: `card${opts.alert ? " alert" : ""}`, dataset: { kpi: key } },
-      el("div", { class: "k" }, label),
-      el("div", { class: "v" }, value),
-      change ? el("div", { class: `d ${change.cls}`, title: "against the previous period" }, change.text) : null,
-      opts.note ? el("div", { class: "d muted" }, opts.note) : null);
+  // The rates' definitions (GET /api/v1/stats/definitions, keystone_api/stats/rates.py),
+  // by name: each rate on a page shows its definition as a tooltip and its window as a
+  // caption, so a figure never stands without saying what it counts.
+  let DEFS = {};
+  async function loadDefinitions() {
+    try {
+      const body = await KS.api("/api/v1/stats/definitions");
+      DEFS = Object.fromEntries(body.items.map((d) => [d.name, d]));
+    } catch (e) { /* figures still show, without their captions */ }
+    return DEFS;
+  }
+  const WINDOWS = { last_60_min: () => "last 60 min", all_time: () => "all time" };
+  // periodText: how this page names its period ("last 24 h", "today").
+  function defined(key, periodText) {
+    const d = DEFS[key];
+    if (!d) return {};
+    return {
+      label: d.label, title: `${d.label}: ${d.definition}`,
+      caption: (WINDOWS[d.window] || (() => periodText))(),
+    };
   }
 
-  // keys: the cards to show (the floor display shows fewer); all when omitted.
-  function kpis(summary, keys) {
-    const c = summary.current, d = summary.change;
+  function card(key, label, value, opts = {}) {
+    const change = opts.change !== undefined ? fmt.change(opts.change, opts.rate) : null;
+    const def = opts.rate || key === "tasks_per_hour" ? defined(key, opts.period) : {};
+    return el("div", { class: `card${opts.alert ? " alert" : ""}`, dataset: { kpi: key }, title: def.title },
+      el("div", { class: "k" }, def.label || label),
+      el("div", { class: "v" }, value),
+      change ? el("div", { class: `d ${change.cls}`, title: "against the previous period" }, change.text) : null,
+      opts.note ? el("div", { class: "d muted" }, opts.note) : null,
+      def.caption ? el("div", { class: "d def", dataset: { window: DEFS[key].window } }, def.caption) : null);
+  }
+
+  // keys: the cards to show (the floor display shows fewer); all when omitted. period: how
+  // the page names its period, for the rates' captions.
+  function kpis(summary, keys, period) {
+    const c = summary.current, d = summary.change, l = summary.live;
+    const r = (change, more = {}) => ({ change, rate: true, period, ...more });
     const cards = [
       card("episodes", "Episodes", fmt.num(c.episodes), { change: d.episodes }),
       card("hours", "Hours recorded", fmt.num(c.hours_recorded, 1), { change: d.hours_recorded }),
       card("bytes", "Data recorded", fmt.bytes(c.bytes), { change: d.bytes }),
-      card("tasks_per_hour", "Tasks / hour", fmt.num(c.tasks_per_hour, 1), { change: d.tasks_per_hour }),
+      // A pace, not a period's figure: the last 60 minutes on every page (no change arrow).
+      card("tasks_per_hour", "Tasks / hour", fmt.num(l.tasks_per_hour), { period }),
       card("upload_success_rate", "Upload success", fmt.pct(c.upload_success_rate),
-        { change: d.upload_success_rate, rate: true, note: `${c.tasks_failed} failed` }),
+        r(d.upload_success_rate, { note: `${c.tasks_failed} failed` })),
       card("qa_pass_rate", "QA pass rate", fmt.pct(c.qa_pass_rate),
-        { change: d.qa_pass_rate, rate: true, alert: c.qa_pass_rate !== null && c.qa_pass_rate < 0.9 }),
-      card("auto_approval_rate", "Auto-approval rate", fmt.pct(c.auto_approval_rate),
-        { change: d.auto_approval_rate, rate: true }),
-      card("sync_rate", "Synced to cloud", fmt.pct(c.sync_rate), { change: d.sync_rate, rate: true }),
+        r(d.qa_pass_rate, { alert: c.qa_pass_rate !== null && c.qa_pass_rate < 0.9 })),
+      card("auto_approval_rate", "Auto-approval rate", fmt.pct(c.auto_approval_rate), r(d.auto_approval_rate)),
+      card("sync_rate", "Synced to cloud", fmt.pct(c.sync_rate), r(d.sync_rate)),
     ];
     return keys ? cards.filter((node) => keys.includes(node.dataset.kpi)) : cards;
   }
@@ -66,8 +92,10 @@ const Views = (() => {
 
   function ratesChart(trend, opts = {}) {
     const series = RATE_KEYS.map((key) => ({ key, values: trend.items.map((i) => i[key]) }));
+    const titles = Object.fromEntries(RATE_KEYS.map((key) => [key, defined(key, `each ${trend.granularity}`).title]));
     return [Charts.lines("rates", labels(trend), series, { shortLabels: shortLabels(trend), ...opts }),
-      Charts.legend(RATE_KEYS)];
+      Charts.legend(RATE_KEYS, titles),
+      el("p", { class: "muted def" }, `Each point: the rate of that ${trend.granularity}'s episodes and tasks (hover a name for its definition).`)];
   }
 
   function tasksChart(trend, opts = {}) {
@@ -85,6 +113,7 @@ const Views = (() => {
         pending_qa: o.pending_qa, rejected: o.rejected,
       },
       note: `${o.approved}/${o.target_episodes}`,
+      title: defined("percent_complete").title ? `${fmt.num(o.percent_complete, 1)} % · ${defined("percent_complete").title}` : null,
     }));
     return [Charts.progress("orders", rows, opts),
       Charts.legend(["auto_approved", "needs_inspection", "pending_qa", "rejected"])];
@@ -105,7 +134,9 @@ const Views = (() => {
 
   function table(columns, rows) {
     return el("table", {},
-      el("thead", {}, el("tr", {}, columns.map((c) => el("th", { class: c.n ? "n" : "" }, c.label)))),
+      el("thead", {}, el("tr", {}, columns.map((c) => el("th", {
+        class: c.n ? "n" : "", title: c.rate ? defined(c.rate).title : undefined, dataset: c.rate ? { rate: c.rate } : undefined,
+      }, c.label)))),
       el("tbody", {}, rows.map((r) => el("tr", {}, columns.map((c) => el("td", { class: c.n ? "n" : "" }, c.value(r)))))));
   }
 
@@ -115,9 +146,9 @@ const Views = (() => {
     { label: "Approved", n: true, value: (r) => fmt.num(r.approved) },
     { label: "Inspection", n: true, value: (r) => fmt.num(r.needs_inspection) },
     { label: "Rejected", n: true, value: (r) => fmt.num(r.rejected) },
-    { label: "QA pass", n: true, value: (r) => fmt.pct(r.qa_pass_rate) },
-    { label: "Auto-approved", n: true, value: (r) => fmt.pct(r.auto_approval_rate) },
-    { label: "Avg score", n: true, value: (r) => fmt.num(r.avg_qa_score, 2) },
+    { label: "QA pass", n: true, rate: "qa_pass_rate", value: (r) => fmt.pct(r.qa_pass_rate) },
+    { label: "Auto-approved", n: true, rate: "auto_approval_rate", value: (r) => fmt.pct(r.auto_approval_rate) },
+    { label: "Avg score", n: true, rate: "avg_qa_score", value: (r) => fmt.score(r.avg_qa_score) },
   ];
 
   function stationsTable(stations) {
@@ -135,5 +166,5 @@ const Views = (() => {
       { label: "Synced", n: true, value: (r) => fmt.num(r.synced) }], breakdown.items);
   }
 
-  return { kpis, live, episodesChart, ratesChart, tasksChart, ordersChart, stationsChart, stationsTable, breakdownTable };
+  return { loadDefinitions, defined, kpis, live, episodesChart, ratesChart, tasksChart, ordersChart, stationsChart, stationsTable, breakdownTable };
 })();
