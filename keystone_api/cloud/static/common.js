@@ -5,8 +5,8 @@
 const CLOUD = (() => {
   const { el, fill, session, userBadge } = KS;
 
-  // Two decimals: a float's tail (0.7200000000000001) is never shown.
-  const score = (x) => (x === null || x === undefined ? "—" : Number(x).toFixed(2));
+  // The one score formatter of every page (api.js): two decimals, never a float's tail.
+  const score = KS.fmt.score;
 
   function tags(values, kind) {
     return values.map((v) => el("span", { class: `tag ${kind}` }, v));
