@@ -1,7 +1,7 @@
 """The quality dashboard's pages: static HTML + JS + CSS served by the API itself (no build
 step, no CDN: factory networks are often offline). The pages hold no data; their scripts
-call the JSON API with a bearer token (a login kept in sessionStorage, or a display token
-in the URL fragment of a floor screen, which browsers never send to a server).
+call the JSON API with a bearer token (a login kept in localStorage until it expires, or a
+display token in the URL fragment of a floor screen, which browsers never send to a server).
 
 Routes are left out of the OpenAPI document: they are pages, not API.
 """
