@@ -65,14 +65,20 @@ def kept(page: Any) -> dict[str, Any]:
     return dict(json.loads(page.evaluate("localStorage.getItem('keystone.token')")))
 
 
+def logged_in(page: Any, w: World) -> str:
+    """Logs a new operator in on the dashboard; returns the username."""
+    username, password = person(w, "operator")
+    page.goto("/dashboard")
+    login(page, username, password)
+    page.locator("#user", has_text=username).wait_for()
+    return username
+
+
 def test_a_login_holds_in_a_second_tab_until_logout(
     browser: Any, live_api: str, world: World
 ) -> None:
-    username, password = person(world, "operator")
     with open_page(browser, live_api) as first:
-        first.goto("/dashboard")
-        login(first, username, password)
-        first.locator("#user", has_text=username).wait_for()
+        username = logged_in(first, world)
         token = kept(first)
         # Kept until the token's own expiry (its JWT exp claim), not for the tab.
         from keystone_api.accounts.tokens import decode
@@ -92,7 +98,7 @@ def test_a_login_holds_in_a_second_tab_until_logout(
         first.locator("#login-form").wait_for(state="visible")
         assert first.evaluate("localStorage.getItem('keystone.token')") is None
 
-        login(first, username, password)  # and a new login lets the waiting tab in
+        login(first, username, world.passwords[username])  # a new login lets the waiting tab in
         second.locator("#login").wait_for(state="hidden")
         second.locator("#user", has_text=username).wait_for()
 
@@ -100,11 +106,8 @@ def test_a_login_holds_in_a_second_tab_until_logout(
 def test_an_expired_login_is_dropped_and_asked_again(
     browser: Any, live_api: str, world: World
 ) -> None:
-    username, password = person(world, "operator")
     with open_page(browser, live_api) as page:
-        page.goto("/dashboard")
-        login(page, username, password)
-        page.locator("#user", has_text=username).wait_for()
+        logged_in(page, world)
         # As the browser would find it once the token's exp has passed.
         token = kept(page)
         expired = json.dumps({"token": token["token"], "exp": int(time.time()) - 1})
