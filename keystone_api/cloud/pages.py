@@ -51,6 +51,9 @@ def factory_page(factory_id: str) -> Response:
 def mount_cloud(app: FastAPI) -> None:
     """Everything the cloud role serves besides health: accounts, the sync receiver, the
     catalog API and its pages."""
+    # Every model, so that foreign keys resolve: a user names a factory (`factories`), whose
+    # model no cloud route imports; without it creating an account at the cloud was a 500.
+    import keystone_api.db.models  # noqa: F401
     from keystone_api.accounts.router import router as accounts_router
     from keystone_api.cloud.catalog_router import router as catalog_router
     from keystone_api.cloud.router import router as cloud_router
