@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from keystone_api import __version__
+from keystone_api.api_docs import install_docs
 from keystone_api.errors import ERROR_RESPONSES, install_error_handlers
 from keystone_api.middleware import BodySizeLimit
 from keystone_api.openapi_links import install_links
@@ -132,6 +133,9 @@ def create_app() -> FastAPI:
         lifespan=_lifespan,
         # Operation ids are the route names (unique), so generated clients read well.
         generate_unique_id_function=lambda route: route.name,
+        # /docs and /redoc with their scripts from this server, not a CDN (api_docs.py).
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
@@ -142,5 +146,6 @@ def create_app() -> FastAPI:
         from keystone_api.cloud.pages import mount_cloud
 
         mount_cloud(app)  # accounts, the sync receiver, the episode catalog and its pages
+    install_docs(app)  # after the API's routes: matched in order, and the robots' come first
     install_links(app)
     return app

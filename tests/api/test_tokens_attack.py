@@ -26,6 +26,7 @@ PUBLIC = {
     # API description and liveness
     "/docs",
     "/docs/oauth2-redirect",
+    "/docs/static",  # Swagger UI's and ReDoc's scripts (fastapi-offline), served offline
     "/openapi.json",
     "/redoc",
     "/healthz",
