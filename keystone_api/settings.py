@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     gateways: Literal["on", "off", "only"] = "on"
     # Where robots reach the gateways, when they do not run in this process.
     gateway_url: str | None = None
+    # Where people open the Dagster UI (the landing page at / links it; `keystone dev` sets it).
+    dagster_url: str | None = None
 
     # No usable default: every process refuses to start without a strong key of its own
     # (preflight.check_signing_key). Edge and cloud each have theirs.

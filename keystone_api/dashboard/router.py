@@ -50,6 +50,20 @@ def _refusal(status: int, message: str) -> HTMLResponse:
     return HTMLResponse(body, status_code=status, headers=_headers())
 
 
+@router.get("/")
+def landing_page() -> Response:
+    """Where `make dev`'s first URL leads: a line on each page and who it is for. The
+    Dagster UI runs elsewhere, at the URL its setting names."""
+    dagster = get_settings().dagster_url
+    link = (
+        f'<a href="{html.escape(dagster)}">Dagster</a>'
+        if dagster
+        else "Dagster <em>(its URL is not configured here: KEYSTONE_DAGSTER_URL)</em>"
+    )
+    body = (STATIC / "landing.html").read_text().replace("{{dagster_link}}", link)
+    return HTMLResponse(body, headers=_headers())
+
+
 @router.get("/dashboard")
 def dashboard_page() -> Response:
     return _page("index.html")

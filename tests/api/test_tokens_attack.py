@@ -34,6 +34,7 @@ PUBLIC = {
     # Logging in is how a token is had (its own tests: test_logins.py)
     "/api/v1/auth/login",
     # The dashboard's pages and assets hold no data: their scripts call the API with a token
+    "/",  # the landing page: links to the others
     "/dashboard",
     "/dashboard/",
     "/dashboard/display",
