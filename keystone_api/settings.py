@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -57,6 +58,9 @@ class Settings(BaseSettings):
     gateway_url: str | None = None
     # Where people open the Dagster UI (the landing page at / links it; `keystone dev` sets it).
     dagster_url: str | None = None
+    # Set by `keystone dev` while its fleet simulator records for this edge: the share of
+    # recordings it damages on purpose. The QA failure alert says when that explains it.
+    simulated_defect_rate: float | None = Field(None, ge=0.0, le=1.0)
 
     # No usable default: every process refuses to start without a strong key of its own
     # (preflight.check_signing_key). Edge and cloud each have theirs.
@@ -124,6 +128,31 @@ class Settings(BaseSettings):
 
     qa_auto_approve_score: float = Field(0.90, ge=0.0, le=1.0)
 
+    # The first hour of the Dagster code location's hourly partitions (UTC): an ISO date
+    # (2026-03-01) or date and hour (2026-03-01T08, 2026-03-01T08:00). Set it to the day this
+    # edge started recording: every hour since is a partition (and in "Materialize all").
+    # Outside dev mode the code location refuses to load without it
+    # (keystone_pipelines/defs/episodes/partitions.py says why); `keystone dev` sets its
+    # first start.
+    partitions_start: datetime | None = None
+
+    @field_validator("partitions_start", mode="before")
+    @classmethod
+    def _an_hour_in_utc(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_partitions_start(value) if value.strip() else None  # "" is unset
+        return value
+
+    @field_validator("partitions_start")
+    @classmethod
+    def _on_the_hour(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        if (value.minute, value.second, value.microsecond) != (0, 0, 0):
+            raise ValueError(f"{value.isoformat()} is not on the hour (partitions are hours)")
+        return value
+
     @model_validator(mode="after")
     def _role_defaults(self) -> Settings:
         # The edge keeps the issuer and audience it always had: its robots hold device
@@ -138,6 +167,20 @@ class Settings(BaseSettings):
 
     def bucket_for(self, factory_id: str) -> str:
         return self.s3_bucket_template.format(factory_id=factory_id)
+
+
+PARTITIONS_START_FORMS = "an ISO date (2026-03-01) or date and hour (2026-03-01T08:00), in UTC"
+
+
+def parse_partitions_start(text: str) -> datetime:
+    """2026-03-01, 2026-03-01T08, 2026-03-01 08:00, or Dagster's own 2026-03-01-08:00."""
+    text = text.strip()
+    if len(text) == 16 and text[10] == "-":  # Dagster's hourly key format
+        text = text[:10] + "T" + text[11:]
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"expected {PARTITIONS_START_FORMS}, got {text!r}") from None
 
 
 @lru_cache

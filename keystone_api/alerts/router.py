@@ -37,6 +37,8 @@ def _out(alert: AlertState) -> s.AlertOut:
         description=alert.description,
         subjects=alert.subjects,
         event_id=alert.event_id,
+        factory_name=alert.factory_name,
+        simulated=alert.simulated,
     )
 
 

@@ -50,6 +50,9 @@ class AlertState:
     description: str
     subjects: list[str] = field(default_factory=list)
     event_id: str | None = None
+    factory_name: str | None = None
+    # The fleet simulator's injected defects explain it (alerts/simulation.py).
+    simulated: bool = False
 
 
 def upload_queue(f: FactoryFacts, t: Thresholds = THRESHOLDS) -> AlertState:
@@ -71,6 +74,7 @@ def upload_queue(f: FactoryFacts, t: Thresholds = THRESHOLDS) -> AlertState:
         severity="warning",
         firing=bool(over),
         factory_id=f.factory_id,
+        factory_name=f.factory_name,
         value=float(worst),
         threshold=float(t.upload_queue_files),
         unit="files",
@@ -97,6 +101,7 @@ def qa_failure_rate(f: FactoryFacts, t: Thresholds = THRESHOLDS) -> AlertState:
         severity="warning",
         firing=firing,
         factory_id=f.factory_id,
+        factory_name=f.factory_name,
         value=round(rate, 4) if rate is not None else None,
         threshold=t.qa_failure_rate,
         unit="ratio",
@@ -123,6 +128,7 @@ def no_uploads(f: FactoryFacts, t: Thresholds = THRESHOLDS) -> AlertState:
         severity="critical",
         firing=firing,
         factory_id=f.factory_id,
+        factory_name=f.factory_name,
         value=round(wait, 1),
         threshold=t.no_upload_s,
         unit="seconds",
@@ -141,6 +147,7 @@ def sync_queue(f: FactoryFacts, t: Thresholds = THRESHOLDS) -> AlertState:
         severity="warning",
         firing=firing,
         factory_id=f.factory_id,
+        factory_name=f.factory_name,
         value=float(depth),
         threshold=float(t.sync_queue),
         unit="episodes",

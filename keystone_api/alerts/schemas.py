@@ -59,6 +59,12 @@ class AlertOut(Out):
     event_id: str | None = Field(
         None, description="The operator event; resolve it with POST /alerts/events/{id}/resolve"
     )
+    factory_name: str | None = Field(None, examples=["Factory Shanghai"])
+    simulated: bool = Field(
+        False,
+        description="The condition is the fleet simulator's doing (`keystone dev` damages a "
+        "share of recordings on purpose: KEYSTONE_SIMULATED_DEFECT_RATE), not a fault",
+    )
 
 
 class AlertsOut(Out):

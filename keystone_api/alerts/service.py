@@ -20,9 +20,11 @@ from sqlalchemy.orm import Session
 from keystone_api.alerts.facts import FactoryFacts, gather
 from keystone_api.alerts.models import OperatorEvent
 from keystone_api.alerts.rules import THRESHOLDS, AlertState, Severity, Thresholds, evaluate
+from keystone_api.alerts.simulation import mark_simulated
 from keystone_api.db.base import utcnow
 from keystone_api.errors import NotFound
 from keystone_api.registry.models import Factory
+from keystone_api.settings import get_settings
 
 # Unresolved events older than this are left to the event list (a week-old failure that
 # nobody resolved is history, not a page).
@@ -112,7 +114,8 @@ def current_alerts(
     at = now or utcnow()
     facts = factory_facts(session, factories(session, factory_id), at)
     events = [event_alert(e) for e in open_events(session, at)]
-    return ordered(factory_alerts(facts) + events)
+    threshold_alerts = mark_simulated(factory_alerts(facts), get_settings().simulated_defect_rate)
+    return ordered(threshold_alerts + events)
 
 
 def unresolved_counts(session: Session, now: datetime | None = None) -> list[tuple[str, str, int]]:

@@ -16,10 +16,15 @@ def _text(value: Any, limit: int = 200) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
 
+def _block(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    value = doc.get(name)
+    return value if isinstance(value, dict) else {}
+
+
 def from_sidecar(sidecar: dict[str, Any]) -> CatalogFacts:
-    task = sidecar.get("task") if isinstance(sidecar.get("task"), dict) else {}
-    device = sidecar.get("device") if isinstance(sidecar.get("device"), dict) else {}
-    skills = task.get("skills") if isinstance(task.get("skills"), list) else []
+    task, device = _block(sidecar, "task"), _block(sidecar, "device")
+    skills = task.get("skills")
+    skills = skills if isinstance(skills, list) else []
     return CatalogFacts(
         factory_name=_text(task.get("factory")),
         task_id=_text(task.get("task_id"), 64) or None,

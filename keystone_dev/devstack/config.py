@@ -7,6 +7,7 @@ import os
 import secrets
 import socket
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 # Development passwords: printed, and written to dev.json; never use them elsewhere.
@@ -100,3 +101,20 @@ def dev_keys(state_dir: Path) -> DevKeys:
             f.write(json.dumps(keys))
         tmp.replace(path)
     return DevKeys(edge=str(keys["jwt_secret"]), cloud=str(keys["cloud_jwt_secret"]))
+
+
+def partitions_start(state_dir: Path, now: datetime | None = None) -> str:
+    """KEYSTONE_PARTITIONS_START of this dev stack: the hour of its first start (UTC), kept in
+    the state directory so that a restart keeps the earlier hours' partitions. A state
+    directory from before it was kept counts from its secrets.json (written at the first
+    start), so the recordings it already holds keep their hours."""
+    path = state_dir / "partitions_start"
+    if path.exists():
+        return path.read_text().strip()
+    first = now or datetime.now(UTC)
+    keys_file = state_dir / "secrets.json"
+    if keys_file.exists():
+        first = min(first, datetime.fromtimestamp(keys_file.stat().st_mtime, UTC))
+    value = first.astimezone(UTC).strftime("%Y-%m-%dT%H:00")
+    path.write_text(value + "\n")
+    return value

@@ -41,8 +41,10 @@ def edge_env(cfg: DevConfig, keys: DevKeys, edge_s3: str) -> dict[str, str]:
         # (unless the environment says otherwise).
         "KEYSTONE_QA_MIN_BATCH": os.environ.get("KEYSTONE_QA_MIN_BATCH", "10"),
         "KEYSTONE_QA_MAX_WAIT_S": os.environ.get("KEYSTONE_QA_MAX_WAIT_S", "5"),
-        # The landing page (/) links the Dagster UI.
+        # The landing page (/) links the Dagster UI; the alerts say which QA failures the
+        # simulator makes on purpose.
         "KEYSTONE_DAGSTER_URL": cfg.url(cfg.dagster_port),
+        **({"KEYSTONE_SIMULATED_DEFECT_RATE": str(cfg.defect_rate)} if cfg.simulate else {}),
     }
 
 

@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from keystone_dev.devstack import devfile, services, store_keys
-from keystone_dev.devstack.config import CLOUD_BUCKET, FLEET, DevConfig, check_ports, dev_keys
+from keystone_dev.devstack.config import (
+    CLOUD_BUCKET,
+    FLEET,
+    DevConfig,
+    check_ports,
+    dev_keys,
+    partitions_start,
+)
 from keystone_dev.devstack.dagster_home import prepare_instance
 from keystone_dev.devstack.processes import ManagedProcess, stop_all, wait_healthy
 from keystone_dev.devstack.recovery import release_qa_claims
@@ -55,6 +62,7 @@ class DevStack:
         self._ensure_cloud_bucket(cloud_s3)
         keys_of = store_keys.process_keys(cfg, edge_s3, cloud_s3)
         edge_env = services.edge_env(cfg, keys, edge_s3)
+        edge_env["KEYSTONE_PARTITIONS_START"] = partitions_start(cfg.state_dir)
         cloud_env = services.cloud_env(cfg, keys, cloud_s3, keys_of.cloud)
         apis = services.apis(cfg, self.logs, {**edge_env, **keys_of.api}, cloud_env)
         self.services = list(apis)
