@@ -13,7 +13,7 @@ from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
 from keystone_api.accounts.principal import Principal
-from keystone_api.cloud.catalog_facts import LABEL, SKILL
+from keystone_api.cloud.catalog_facts import LABEL, ORIGIN, SKILL
 from keystone_api.cloud.catalog_schemas import CatalogFilters
 from keystone_api.cloud.models import CloudEpisode, CloudEpisodeTag
 from keystone_api.common.crud import page
@@ -118,22 +118,8 @@ def load(session: Session, principal: Principal, episode_id: str) -> CloudEpisod
 def detail(session: Session, principal: Principal, episode_id: str) -> dict[str, Any]:
     row = load(session, principal, episode_id)
     out = row_out(row, tags_of(session, [row.episode_id])[row.episode_id])
-    origin = {
-        name: getattr(row, name)
-        for name in (
-            "factory_id",
-            "factory_name",
-            "task_id",
-            "order_id",
-            "batch_id",
-            "workstation_id",
-            "workstation",
-            "robot_id",
-            "device_id",
-            "delivered_by",
-            "synced_at",
-        )
-    }
+    names = ("factory_id", *ORIGIN, "delivered_by", "synced_at")
+    origin = {name: getattr(row, name) for name in names}
     origin["lag_s"] = max((row.synced_at - row.approved_at).total_seconds(), 0.0)
     return out | {
         "origin": origin,

@@ -10,6 +10,17 @@ from keystone_api.cloud.models import TAG, CloudEpisode, CloudEpisodeTag
 from keystone_api.cloud.schemas import CatalogFacts
 
 SKILL, LABEL = "skill", "label"
+# Where an episode came from, as the facts and the cloud's columns name it.
+ORIGIN = (
+    "factory_name",
+    "task_id",
+    "order_id",
+    "batch_id",
+    "workstation_id",
+    "workstation",
+    "robot_id",
+    "device_id",
+)
 
 
 def _text(value: Any, limit: int = 200) -> str:
@@ -39,20 +50,7 @@ def from_sidecar(sidecar: dict[str, Any]) -> CatalogFacts:
 def apply_facts(row: CloudEpisode, facts: CatalogFacts | None) -> list[CloudEpisodeTag]:
     """Fill the row's catalog columns; returns its skill and label rows to add with it."""
     facts = facts if facts is not None else from_sidecar(row.sidecar)
-    for name in (
-        "factory_name",
-        "task_id",
-        "order_id",
-        "batch_id",
-        "workstation_id",
-        "workstation",
-        "robot_id",
-        "device_id",
-        "robot_type",
-        "scene",
-        "subscene",
-        "qa_score",
-    ):
+    for name in (*ORIGIN, "robot_type", "scene", "subscene", "qa_score"):
         setattr(row, name, getattr(facts, name))
     row.qa_checks = [c.model_dump() for c in facts.qa_checks] if facts.qa_checks else None
     # One row per tag as MariaDB's case-insensitive collation compares them ("Wash" and

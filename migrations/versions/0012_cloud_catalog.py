@@ -101,7 +101,12 @@ def _backfill_from_sidecars() -> None:
         }
         conn.execute(episodes.update().where(episodes.c.episode_id == episode_id).values(**values))
         skills = task.get("skills") if isinstance(task.get("skills"), list) else []
-        names = sorted({s[:100] for s in skills if isinstance(s, str) and s})
+        # Once each as MariaDB's case-insensitive collation compares them (the key).
+        unique: dict[str, str] = {}
+        for skill in skills:
+            if isinstance(skill, str) and skill.strip():
+                unique.setdefault(skill.strip()[:100].casefold(), skill.strip()[:100])
+        names = sorted(unique.values())
         if names:
             conn.execute(
                 tags.insert(),

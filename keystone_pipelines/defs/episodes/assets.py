@@ -5,14 +5,19 @@ materialization shows the hour at a glance."""
 # No `from __future__ import annotations`: Dagster reads these signatures' real types.
 import dagster as dg
 
-from keystone_pipelines.defs.episodes.metadata import hour_metadata
+from keystone_pipelines.defs.episodes.checks import (
+    AWAITING_INSPECTION,
+    QA_FAILURE_RATE,
+    STUCK_PENDING_QA,
+    gate_checks,
+    qa_checks,
+)
+from keystone_pipelines.defs.episodes.metadata import hour_metadata, landed_metadata
 from keystone_pipelines.defs.episodes.partitions import hour_window, hourly
 from keystone_pipelines.qa.run import run_qa
 from keystone_pipelines.qa.summary import hour_summary
 from keystone_pipelines.resources import KeystoneResource
 
-# The specification's alert threshold.
-QA_FAILURE_RATE_LIMIT = 0.10
 GROUP = "episodes"
 
 
@@ -29,14 +34,7 @@ def landed_recordings(
     start, _ = hour_window(context.partition_key)
     with keystone.sessions()() as session:
         s = hour_summary(session, start, keystone.stuck_after_s)
-    return dg.MaterializeResult(
-        metadata={
-            "hour": dg.MetadataValue.text(start.strftime("%Y-%m-%d %H:00 UTC")),
-            "episodes_landed": s.landed,
-            "bytes_landed": s.bytes_landed,
-            **{f"registered_by_{k}": v for k, v in sorted(s.by_source.items())},
-        }
-    )
+    return dg.MaterializeResult(metadata=landed_metadata(s))
 
 
 @dg.asset(
@@ -45,13 +43,7 @@ def landed_recordings(
     deps=[landed_recordings],
     kinds={"python"},
     retry_policy=dg.RetryPolicy(max_retries=2, delay=15, backoff=dg.Backoff.EXPONENTIAL),
-    check_specs=[
-        dg.AssetCheckSpec(
-            "stuck_pending_qa",
-            asset="episode_qa",
-            description="No episode waits for QA beyond the limit",
-        )
-    ],
+    check_specs=[STUCK_PENDING_QA],
     description="QA of the hour's recordings: structure, required topics, duration, gaps, "
     "image integrity and integrity; score >= 0.90 auto-approves.",
 )
@@ -82,14 +74,7 @@ def episode_qa(context: dg.AssetExecutionContext, keystone: KeystoneResource):  
         s = hour_summary(session, start, keystone.stuck_after_s)
     return dg.MaterializeResult(
         metadata={**hour_metadata(s, keystone), "assessed_in_this_run": len(report.assessed)},
-        check_results=[
-            dg.AssetCheckResult(
-                check_name="stuck_pending_qa",
-                passed=s.stuck == 0,
-                severity=dg.AssetCheckSeverity.ERROR,
-                metadata={"stuck": s.stuck, "limit_s": keystone.stuck_after_s},
-            )
-        ],
+        check_results=qa_checks(s, keystone),
     )
 
 
@@ -98,18 +83,7 @@ def episode_qa(context: dg.AssetExecutionContext, keystone: KeystoneResource):  
     group_name=GROUP,
     deps=[episode_qa],
     kinds={"python"},
-    check_specs=[
-        dg.AssetCheckSpec(
-            "qa_failure_rate",
-            asset="review_gate",
-            description="QA failure rate at most 10 % (alert threshold)",
-        ),
-        dg.AssetCheckSpec(
-            "awaiting_inspection",
-            asset="review_gate",
-            description="No episode of the hour waits for an inspector",
-        ),
-    ],
+    check_specs=[QA_FAILURE_RATE, AWAITING_INSPECTION],
     description="The review gate: auto-approved episodes and inspectors' decisions. "
     "Re-materialized when an inspector decides.",
 )
@@ -117,29 +91,6 @@ def review_gate(context: dg.AssetExecutionContext, keystone: KeystoneResource): 
     start, _ = hour_window(context.partition_key)
     with keystone.sessions()() as session:
         s = hour_summary(session, start, keystone.stuck_after_s)
-    rate = s.failure_rate
-    base = keystone.public_base_url.rstrip("/")
     return dg.MaterializeResult(
-        metadata=hour_metadata(s, keystone),
-        check_results=[
-            dg.AssetCheckResult(
-                check_name="qa_failure_rate",
-                passed=rate is None or rate <= QA_FAILURE_RATE_LIMIT,
-                severity=dg.AssetCheckSeverity.WARN,
-                metadata={
-                    "failure_rate": round(rate, 4) if rate is not None else 0.0,
-                    "assessed": s.assessed,
-                    "limit": QA_FAILURE_RATE_LIMIT,
-                },
-            ),
-            dg.AssetCheckResult(
-                check_name="awaiting_inspection",
-                passed=s.awaiting_inspection == 0,
-                severity=dg.AssetCheckSeverity.WARN,
-                metadata={
-                    "awaiting_inspection": s.awaiting_inspection,
-                    "inspection_queue": dg.MetadataValue.url(f"{base}/dashboard/inspection"),
-                },
-            ),
-        ],
+        metadata=hour_metadata(s, keystone), check_results=gate_checks(s, keystone)
     )
