@@ -53,7 +53,11 @@ def _assets(graph: Any) -> dict[str, Any]:
             "partitions": _partitions(node.partitions_def),
             "deps": sorted(parent.to_user_string() for parent in node.parent_keys),
             "checks": {
-                check.name: {"blocking": graph.get(check).blocking}
+                check.name: {
+                    "blocking": graph.get(check).blocking,
+                    # Per partition: each evaluation names its hour.
+                    "partitions": _partitions(graph.get(check).partitions_def),
+                }
                 for check in sorted(node.check_keys, key=lambda c: c.name)
             },
             "automation_condition": None if condition is None else str(condition),

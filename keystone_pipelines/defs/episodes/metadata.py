@@ -11,9 +11,23 @@ from keystone_pipelines.qa.summary import HourSummary
 from keystone_pipelines.resources import KeystoneResource
 
 
+def landed_metadata(s: HourSummary) -> dict[str, Any]:
+    """landed_recordings' metadata: what landed in the hour, and by which path."""
+    return {
+        "hour": dg.MetadataValue.text(s.start.strftime("%Y-%m-%d %H:00 UTC")),
+        # An empty hour is materialized too (by the landing sensor): "Missing" in the UI
+        # means not processed yet, never "nothing landed".
+        "empty": s.landed == 0,
+        "episodes_landed": s.landed,
+        "bytes_landed": s.bytes_landed,
+        **{f"registered_by_{k}": v for k, v in sorted(s.by_source.items())},
+    }
+
+
 def hour_metadata(s: HourSummary, keystone: KeystoneResource) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "hour": dg.MetadataValue.text(s.start.strftime("%Y-%m-%d %H:00 UTC")),
+        "empty": s.landed == 0,
         "episodes_landed": s.landed,
         "episodes_assessed": s.assessed,
         "passed": s.qa_passed,

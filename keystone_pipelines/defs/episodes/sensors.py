@@ -2,14 +2,20 @@
 
 # No `from __future__ import annotations`: Dagster reads these signatures' real types.
 import json
+from collections.abc import Callable
 from datetime import datetime
 
 import dagster as dg
 
 from keystone_api.db.base import utcnow
 from keystone_api.episodes.inspection import decisions_after
+from keystone_pipelines.defs.episodes.empty_hours import (
+    empty_hour_events,
+    hours_to_look_at,
+    next_hour_after,
+)
 from keystone_pipelines.defs.episodes.jobs import episode_qa_job, review_gate_job
-from keystone_pipelines.defs.episodes.partitions import hour_key
+from keystone_pipelines.defs.episodes.partitions import has_partition, hour_key
 from keystone_pipelines.defs.run_states import WAITING_TO_START
 from keystone_pipelines.landing.discovery import (
     expected_candidates,
@@ -28,7 +34,9 @@ MAX_REGISTRATIONS_PER_TICK = 400
 
 
 def qa_run_requests(
-    keystone: KeystoneResource, instance: dg.DagsterInstance
+    keystone: KeystoneResource,
+    instance: dg.DagsterInstance,
+    warn: Callable[[str], None] = lambda _: None,
 ) -> list[dg.RunRequest]:
     """One run per hour that has claimable pending episodes and no run waiting to start.
 
@@ -44,6 +52,13 @@ def qa_run_requests(
     for episode_id, landed_at, created_at, attempts in rows:
         age = (now - created_at).total_seconds()
         hours.setdefault(hour_key(landed_at), []).append((episode_id, age, attempts))
+    early = sorted(h for h in hours if not has_partition(h))
+    if early:
+        count = sum(len(hours.pop(h)) for h in early)
+        warn(
+            f"{count} episodes landed before KEYSTONE_PARTITIONS_START (hours {early[0]} .. "
+            f"{early[-1]}): they have no partition to be assessed in; set it earlier"
+        )
     requests = []
     for hour, items in sorted(hours.items()):
         oldest = max(age for _, age, _ in items)
@@ -76,7 +91,8 @@ def qa_run_requests(
     minimum_interval_seconds=15,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Finds recordings landed in edge-{factory_id} (both layouts), verifies "
-    "and registers them, and asks for one QA run per hour with new work.",
+    "and registers them, and asks for one QA run per hour with new work; materializes the "
+    "hours in which nothing landed as empty.",
 )
 def landed_recordings_sensor(
     context: dg.SensorEvaluationContext, keystone: KeystoneResource
@@ -95,11 +111,17 @@ def landed_recordings_sensor(
         context.log.warning(f"not registered: {key}: {reason}")
     if report.created:
         context.log.info(f"registered {len(report.created)} episodes")
-    requests = qa_run_requests(keystone, context.instance)
-    new_cursor = json.dumps({"sweep": sweep_cursor})
+    requests = qa_run_requests(keystone, context.instance, context.log.warning)
+    hours = hours_to_look_at(cursor.get("empty_from"), utcnow())
+    empty = empty_hour_events(keystone, hours)
+    new_cursor = json.dumps(
+        {"sweep": sweep_cursor, "empty_from": next_hour_after(hours, cursor.get("empty_from"))}
+    )
     if not requests:
-        return dg.SensorResult(skip_reason="no recordings waiting for QA", cursor=new_cursor)
-    return dg.SensorResult(run_requests=requests, cursor=new_cursor)
+        return dg.SensorResult(
+            skip_reason="no recordings waiting for QA", cursor=new_cursor, asset_events=empty
+        )
+    return dg.SensorResult(run_requests=requests, cursor=new_cursor, asset_events=empty)
 
 
 @dg.sensor(
@@ -118,7 +140,8 @@ def inspection_decisions_sensor(
     if not rows:
         return dg.SensorResult(skip_reason="no new inspection decisions", cursor=context.cursor)
     last_id, last_at, _ = rows[-1]
-    hours = sorted({hour_key(landed_at) for _, _, landed_at in rows})
+    # An hour before KEYSTONE_PARTITIONS_START has no review gate to re-materialize.
+    hours = sorted({hour_key(at) for _, _, at in rows if has_partition(hour_key(at))})
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(run_key=f"review:{hour}:{last_id}", partition_key=hour) for hour in hours
