@@ -48,6 +48,10 @@ class KeystoneResource(dg.ConfigurableResource):  # type: ignore[misc]
     # 6,000 an hour that is a run every ~45-60 s (bench/pipeline_bench.py).
     qa_min_batch: int = 100
     qa_max_wait_s: int = 40
+    # A backfill over more hours is refused unless tagged keystone/allow_wide_backfill=true
+    # ("Materialize all" would otherwise run every hour since KEYSTONE_PARTITIONS_START):
+    # a week (defs/episodes/backfill_guard.py).
+    max_backfill_hours: int = 7 * 24
     # The cloud the sync job delivers to (unset: sync is off).
     cloud_api_url: str | None = None
     cloud_service_token: str | None = None
@@ -89,10 +93,11 @@ def keystone_from_env() -> KeystoneResource:
             "cloud_bucket",
         )
     }
-    # Tuning knobs of the QA runs' batching (KEYSTONE_QA_MIN_BATCH, KEYSTONE_QA_MAX_WAIT_S).
+    # Tuning knobs of the QA runs' batching (KEYSTONE_QA_MIN_BATCH, KEYSTONE_QA_MAX_WAIT_S) and
+    # the backfill guard's bound (KEYSTONE_MAX_BACKFILL_HOURS).
     numbers = {
         name: dg.EnvVar.int(f"KEYSTONE_{name.upper()}")
-        for name in ("qa_min_batch", "qa_max_wait_s", "qa_workers")
+        for name in ("qa_min_batch", "qa_max_wait_s", "qa_workers", "max_backfill_hours")
         if f"KEYSTONE_{name.upper()}" in os.environ
     }
     return KeystoneResource(

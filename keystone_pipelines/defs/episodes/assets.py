@@ -5,6 +5,7 @@ materialization shows the hour at a glance."""
 # No `from __future__ import annotations`: Dagster reads these signatures' real types.
 import dagster as dg
 
+from keystone_pipelines.defs.episodes.backfill_guard import refuse_wide_backfill
 from keystone_pipelines.defs.episodes.checks import (
     AWAITING_INSPECTION,
     QA_FAILURE_RATE,
@@ -31,6 +32,7 @@ GROUP = "episodes"
 def landed_recordings(
     context: dg.AssetExecutionContext, keystone: KeystoneResource
 ) -> dg.MaterializeResult:
+    refuse_wide_backfill(context, keystone.max_backfill_hours)
     start, _ = hour_window(context.partition_key)
     with keystone.sessions()() as session:
         s = hour_summary(session, start, keystone.stuck_after_s)
@@ -48,6 +50,7 @@ def landed_recordings(
     "image integrity and integrity; score >= 0.90 auto-approves.",
 )
 def episode_qa(context: dg.AssetExecutionContext, keystone: KeystoneResource):  # type: ignore[no-untyped-def]
+    refuse_wide_backfill(context, keystone.max_backfill_hours)
     start, end = hour_window(context.partition_key)
     report = run_qa(
         keystone.sessions(),
@@ -88,6 +91,7 @@ def episode_qa(context: dg.AssetExecutionContext, keystone: KeystoneResource):  
     "Re-materialized when an inspector decides.",
 )
 def review_gate(context: dg.AssetExecutionContext, keystone: KeystoneResource):  # type: ignore[no-untyped-def]
+    refuse_wide_backfill(context, keystone.max_backfill_hours)
     start, _ = hour_window(context.partition_key)
     with keystone.sessions()() as session:
         s = hour_summary(session, start, keystone.stuck_after_s)
