@@ -59,6 +59,32 @@ def _filtered(principal: Principal, q: CatalogFilters) -> Select[Any]:
     return select(e).where(and_(True, *where)).order_by(*order)
 
 
+FACET_LIMIT = 500
+
+
+def facets(session: Session, principal: Principal, factory_id: str | None) -> dict[str, Any]:
+    """The values the filters can take (scenes, robot types, skills, labels), so the page
+    suggests names that exist instead of making people guess their spelling."""
+    e, t = CloudEpisode, CloudEpisodeTag
+    where = []
+    for bound in (principal.factory_id, factory_id):
+        if bound is not None:
+            where.append(e.factory_id == bound)
+
+    def distinct(column: Any, *more: Any) -> list[str]:
+        stmt = select(column).distinct().where(*where, *more, column != "")
+        if column.class_ is t:
+            stmt = stmt.join(e, e.episode_id == t.episode_id)
+        return list(session.execute(stmt.order_by(column).limit(FACET_LIMIT)).scalars())
+
+    return {
+        "scenes": distinct(e.scene),
+        "robot_types": distinct(e.robot_type),
+        "skills": distinct(t.value, t.kind == SKILL),
+        "labels": distinct(t.value, t.kind == LABEL),
+    }
+
+
 def tags_of(session: Session, episode_ids: list[str]) -> dict[str, dict[str, list[str]]]:
     """{episode_id: {"skill": [...], "label": [...]}} in one query."""
     found: dict[str, dict[str, list[str]]] = defaultdict(lambda: {SKILL: [], LABEL: []})

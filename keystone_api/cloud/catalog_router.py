@@ -30,6 +30,19 @@ def list_episodes(
 
 
 @router.get(
+    "/facets",
+    response_model=s.Facets,
+    summary="The scenes, robot types, skills and labels the filters can take (at most 500 each)",
+)
+def get_facets(
+    session: SessionDep,
+    principal: Reader,
+    factory_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+) -> Any:
+    return catalog.facets(session, principal, factory_id)
+
+
+@router.get(
     "/episodes/{episode_id}",
     response_model=s.CatalogDetail,
     summary="One episode: its QA checks and findings, where it came from, its sidecar",

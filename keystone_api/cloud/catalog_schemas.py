@@ -37,6 +37,15 @@ class CatalogFilters(ListQuery):
         return self
 
 
+class Facets(Out):
+    """The values each filter can take, in the episodes this caller may read."""
+
+    scenes: list[str]
+    robot_types: list[str]
+    skills: list[str]
+    labels: list[str]
+
+
 class CatalogEpisode(Out):
     episode_id: str
     factory_id: str

@@ -226,3 +226,22 @@ def test_factory_summary_counts_what_arrived_and_how_late(
     assert listed[fleet["f1"]]["episodes"] == 4 and listed[fleet["f2"]]["factory_name"] == "Other"
     unknown = get(cloud, f"/api/v1/catalog/factories/{new_id()}", admin())
     assert unknown.status_code == 404
+
+
+def test_facets_name_the_values_the_filters_can_take(cloud: Cloud, fleet: dict[str, Any]) -> None:
+    got = get(cloud, "/api/v1/catalog/facets", reader(), factory_id=fleet["f1"])
+    assert got.status_code == 200, got.text
+    assert got.json() == {
+        "scenes": ["Kitchen", "Laundry"],
+        "robot_types": ["Axon Arm", "Axon Demo"],
+        "skills": ["fold", "grasp", "pour"],
+        "labels": ["night", "review"],
+    }
+    bound = get(cloud, "/api/v1/catalog/facets", reader(factory_id=fleet["f2"])).json()
+    assert bound["scenes"] == ["Kitchen"] and bound["labels"] == []
+    # A reader bound to f2 asking for f1 learns nothing of it.
+    other = get(
+        cloud, "/api/v1/catalog/facets", reader(factory_id=fleet["f2"]), factory_id=fleet["f1"]
+    )
+    assert other.json() == {"scenes": [], "robot_types": [], "skills": [], "labels": []}
+    assert get(cloud, "/api/v1/catalog/facets", reader(), factory_id="").status_code == 422

@@ -78,6 +78,15 @@
     busy(false);
   }
 
+  // Suggestions for the name filters: the values that exist (in the chosen factory).
+  async function suggest() {
+    const factory = form.elements.factory_id.value;
+    const f = await api(`/api/v1/catalog/facets${factory ? "?factory_id=" + enc(factory) : ""}`);
+    for (const name of ["scenes", "skills", "robot_types", "labels"]) {
+      fill(name, f[name].map((v) => el("option", { value: v })));
+    }
+  }
+
   async function factories() {
     const select = document.getElementById("f-factory");
     for (const f of await api("/api/v1/catalog/factories")) {
@@ -88,6 +97,8 @@
   start(async () => {
     await factories();
     restore(new URLSearchParams(location.search));
+    await suggest();
+    form.elements.factory_id.addEventListener("change", suggest);
     form.addEventListener("submit", (event) => { event.preventDefault(); offset = 0; search(); });
     form.addEventListener("reset", () => { offset = 0; setTimeout(search, 0); });
     document.getElementById("prev").addEventListener("click", () => { offset = Math.max(0, offset - LIMIT); search(); });
