@@ -34,7 +34,7 @@ def hours_to_look_at(next_hour: str | None, now: datetime) -> list[datetime]:
     ended EMPTY_AFTER ago, at most HOURS_PER_TICK."""
     start = max(hour_window(next_hour)[0], first_hour()) if next_hour else first_hour()
     last_closed = hour_window(hour_key(now - EMPTY_AFTER))[0] - timedelta(hours=1)
-    hours = []
+    hours: list[datetime] = []
     while start <= last_closed and len(hours) < HOURS_PER_TICK:
         hours.append(start)
         start += timedelta(hours=1)
