@@ -82,14 +82,20 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 def _print_urls(console: Any, stack: Any, took_s: float) -> None:
-    from keystone_dev.devstack.config import ADMIN_PASSWORD, INSPECTOR_PASSWORD
+    from keystone_dev.devstack.config import (
+        ADMIN_PASSWORD,
+        CLOUD_READER,
+        CLOUD_READER_PASSWORD,
+        INSPECTOR_PASSWORD,
+    )
     from keystone_sim.factory.target import DEV_COLLECTOR_PASSWORD
 
     for name, url in stack.urls.items():  # whole, never cut: the display URL has a token
         console.print(f"  {name:<15} {url}", soft_wrap=True, highlight=False)
     console.print(
         f"logins: admin / {ADMIN_PASSWORD}, inspector / {INSPECTOR_PASSWORD}, "
-        f"dev-collector-01.. / {DEV_COLLECTOR_PASSWORD}"
+        f"dev-collector-01.. / {DEV_COLLECTOR_PASSWORD}; "
+        f"cloud catalog: {CLOUD_READER} / {CLOUD_READER_PASSWORD}"
     )
     dev_json = stack.config.state_dir / "dev.json"
     console.print(f"URLs and tokens for scripts: {os.path.relpath(dev_json)}")

@@ -14,6 +14,8 @@ from pathlib import Path
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "admin-dev-password"
 INSPECTOR_PASSWORD = "inspector-dev-password"
+# The cloud's data reader: browses the episode catalog (cloud /catalog) in a browser.
+CLOUD_READER, CLOUD_READER_PASSWORD = "reader", "reader-dev-password"
 CLOUD_BUCKET = "cloud-episodes"
 FLEET = "dev"
 

@@ -20,13 +20,15 @@ from keystone_dev.devstack.config import (
     ADMIN_PASSWORD,
     ADMIN_USERNAME,
     CLOUD_BUCKET,
+    CLOUD_READER,
+    CLOUD_READER_PASSWORD,
     FLEET,
     INSPECTOR_PASSWORD,
     DevConfig,
     DevKeys,
 )
 from keystone_dev.devstack.seed import FACTORY, INSPECTOR, DemoWorld, seed_world
-from keystone_sim.factory.provision import AdminApi
+from keystone_sim.factory.provision import AdminApi, ApiError
 from keystone_sim.factory.target import DEV_COLLECTOR_PASSWORD
 
 TOKEN_TTL_S = 30 * 24 * 3600  # rewritten at every start; long enough for a dev session
@@ -79,6 +81,22 @@ def service_token(cfg: DevConfig, keys: DevKeys, world: DemoWorld) -> str:
     )
 
 
+def cloud_reader(cfg: DevConfig, keys: DevKeys) -> None:
+    """The cloud's data reader, made once through the cloud's API as its admin would: the
+    catalog's pages (cloud /catalog) need a login."""
+    cloud = _settings(keys.cloud, DeployRole.cloud)
+    tool = _recorded(cfg.cloud_database_url, cloud, Role.admin, "seeding (keystone dev)", 600)
+    api = AdminApi(cfg.url(cfg.cloud_api_port), tool)
+    body = {"username": CLOUD_READER, "password": CLOUD_READER_PASSWORD, "role": "data_reader"}
+    try:
+        api.call("POST", "/api/v1/users", body | {"display_name": "Data reader (dev)"})
+    except ApiError as exc:
+        if exc.status != 409:  # made by an earlier start
+            raise
+    finally:
+        api.close()
+
+
 def _user_tokens(cfg: DevConfig, settings: Settings, usernames: list[str]) -> dict[str, str]:
     """Tokens of these accounts as a login would issue them (with their token version), for
     a month: a password or role change revokes them as it does any login's."""
@@ -118,6 +136,7 @@ def seed_and_mint(
         )
     finally:
         api.close()
+    cloud_reader(cfg, keys)
     users = _user_tokens(cfg, settings, [ADMIN_USERNAME, INSPECTOR])
     display = _recorded(
         cfg.database_url,
@@ -151,6 +170,7 @@ def urls(cfg: DevConfig, edge_s3: str, cloud_s3: str, display_token: str) -> dic
         "s3_cloud": cloud_s3,
         "cloud_api": cloud,
         "cloud_api_docs": cloud + "/docs",
+        "catalog": cloud + "/catalog",
     }
 
 
@@ -168,6 +188,7 @@ def write(
         "accounts": {
             "admin": {"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD},
             "inspector": {"username": INSPECTOR, "password": INSPECTOR_PASSWORD},
+            "cloud_reader": {"username": CLOUD_READER, "password": CLOUD_READER_PASSWORD},
             "collector_password": DEV_COLLECTOR_PASSWORD,
         },
         "factory": {"id": world.factory_id, "name": FACTORY},

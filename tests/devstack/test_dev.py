@@ -189,6 +189,13 @@ def test_dev_runs_stops_and_continues(tmp_path: Path) -> None:
         cloud_me = _get(f"{urls['cloud_api']}/api/v1/auth/me", tokens["cloud_service"])
         assert cloud_me.json()["kind"] == "service"
         assert _get(f"{urls['cloud_api']}/api/v1/auth/me", tokens["admin"]).status_code == 401
+        # The cloud's catalog opens with the data reader's login printed at start.
+        reader = httpx.post(
+            urls["cloud_api"] + "/api/v1/auth/login", json=doc["accounts"]["cloud_reader"]
+        ).json()
+        assert reader["role"] == "data_reader" and _get(urls["catalog"]).status_code == 200
+        episodes = _get(urls["cloud_api"] + "/api/v1/catalog/episodes", reader["access_token"])
+        assert episodes.status_code == 200
         keys = json.loads((state / "secrets.json").read_text())
         assert keys["jwt_secret"] != keys["cloud_jwt_secret"]
         assert _get(urls["inspection"]).status_code == 200
