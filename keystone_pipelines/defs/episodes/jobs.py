@@ -2,10 +2,14 @@
 with the multiprocess default), the review gate alone, and an inspector's decision."""
 
 # No `from __future__ import annotations`: Dagster reads these signatures' real types.
+import enum
+
 import dagster as dg
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from keystone_pipelines.defs.episodes.assets import episode_qa, landed_recordings, review_gate
+from keystone_pipelines.defs.operations.rejected_input import rejected
 from keystone_pipelines.resources import KeystoneResource
 
 episode_qa_job = dg.define_asset_job(
@@ -25,12 +29,22 @@ review_gate_job = dg.define_asset_job(
 )
 
 
+class Decision(enum.Enum):
+    approve = "approve"
+    reject = "reject"
+
+
 class InspectionDecisionConfig(dg.Config):  # type: ignore[misc]
-    episode_id: str
-    decision: str  # approve | reject
-    reason: str = ""
-    notes: str = ""
-    inspector: str = ""  # defaults to the Dagster user who launched the run
+    # Required, without defaults: the Launchpad refuses to launch until they are given
+    # ("Scaffold missing config" writes them in), and an enum it cannot misspell.
+    episode_id: str = Field(description="The episode awaiting inspection (its id)")
+    decision: Decision = Field(description="approve or reject")
+    inspector: str = Field(
+        description="Who decides: the username of an active Keystone inspector, operator "
+        "or admin of the episode's factory (recorded with the decision)"
+    )
+    reason: str = Field(default="", description="Why (required to reject)")
+    notes: str = Field(default="", description="Anything the next reader should know")
 
 
 @dg.op(description="Record an inspector's decision, exactly as POST /episodes/{id}/inspection")
@@ -38,33 +52,46 @@ def record_inspection_decision(
     context: dg.OpExecutionContext, config: InspectionDecisionConfig, keystone: KeystoneResource
 ) -> str:
     from keystone_api.db.unit_of_work import unit_of_work_in
-    from keystone_api.episodes.inspection import decide
+    from keystone_api.episodes.named_decision import decide_as
+    from keystone_api.errors import Conflict, Forbidden, Invalid, NotFound
 
-    name = config.inspector or context.run.tags.get("dagster/user") or "dagster-ui"
+    episode_id, inspector = config.episode_id.strip(), config.inspector.strip()
+    if not episode_id:
+        raise rejected("episode_id: required (the id of an episode awaiting inspection)")
+    if not inspector:
+        raise rejected("inspector: required (the username of who decides)")
 
     def record(session: Session) -> str:
-        episode = decide(
+        episode = decide_as(
             session,
             keystone.settings(),
-            config.episode_id,
-            config.decision,
-            inspector_name=name,
+            episode_id,
+            config.decision.value,
+            username=inspector,
             reason=config.reason,
             notes=config.notes,
             source="dagster",
         )
         return episode.status.value
 
-    status = unit_of_work_in(keystone.sessions(), record)
-    context.log.info(f"episode {config.episode_id} is now {status}")
+    try:
+        status = unit_of_work_in(keystone.sessions(), record)
+    except (NotFound, Conflict, Invalid, Forbidden) as exc:
+        raise rejected(exc.message) from exc
+    context.log.info(f"episode {episode_id} is now {status} (decided by {inspector})")
     return status
 
 
 @dg.job(
     executor_def=dg.in_process_executor,
-    tags={"keystone/job": "inspection"},
+    tags={
+        "keystone/job": "inspection",
+        # dagster.yaml retries failed runs twice; a decision is a person's act: the same
+        # config would be refused again, and a transient failure is theirs to relaunch.
+        "dagster/max_retries": "0",
+    },
     description="An inspector decides on a flagged episode from the Launchpad: "
-    "{episode_id, decision: approve|reject, reason}.",
+    "{episode_id, decision: approve|reject, inspector: username, reason}.",
 )
 def inspection_decision_job() -> None:
     record_inspection_decision()
