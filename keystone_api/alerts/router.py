@@ -39,6 +39,7 @@ def _out(alert: AlertState) -> s.AlertOut:
         event_id=alert.event_id,
         factory_name=alert.factory_name,
         simulated=alert.simulated,
+        link=alert.link,
     )
 
 

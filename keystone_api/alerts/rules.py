@@ -53,6 +53,8 @@ class AlertState:
     factory_name: str | None = None
     # The fleet simulator's injected defects explain it (alerts/simulation.py).
     simulated: bool = False
+    # Where to look into it (a failed run in the Dagster UI).
+    link: str | None = None
 
 
 def upload_queue(f: FactoryFacts, t: Thresholds = THRESHOLDS) -> AlertState:

@@ -65,6 +65,12 @@ class AlertOut(Out):
         description="The condition is the fleet simulator's doing (`keystone dev` damages a "
         "share of recordings on purpose: KEYSTONE_SIMULATED_DEFECT_RATE), not a fault",
     )
+    link: str | None = Field(
+        None,
+        description="Where to look into it: a failed run in the Dagster UI (its logs, "
+        "Re-execute), when KEYSTONE_DAGSTER_URL is set",
+        examples=["http://127.0.0.1:3000/runs/9f1c..."],
+    )
 
 
 class AlertsOut(Out):

@@ -78,7 +78,15 @@ def alert_name(kind: str) -> str:
     return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", kind) if part)
 
 
-def event_alert(event: OperatorEvent) -> AlertState:
+def run_link(event: OperatorEvent, dagster_url: str | None) -> str | None:
+    """The failed run in the Dagster UI, where its logs and Re-execute are."""
+    run_id = (event.data or {}).get("run_id")
+    if not dagster_url or not isinstance(run_id, str) or not run_id:
+        return None
+    return f"{dagster_url.rstrip('/')}/runs/{run_id}"
+
+
+def event_alert(event: OperatorEvent, dagster_url: str | None = None) -> AlertState:
     severity = event.severity if event.severity in get_args(Severity) else "warning"
     detail = event.detail.strip().splitlines()[0][:300] if event.detail.strip() else ""
     return AlertState(
@@ -92,6 +100,7 @@ def event_alert(event: OperatorEvent) -> AlertState:
         since=event.at,
         description=f"{event.title}: {detail}" if detail else event.title,
         event_id=event.id,
+        link=run_link(event, dagster_url),
     )
 
 
@@ -113,8 +122,9 @@ def current_alerts(
 ) -> list[AlertState]:
     at = now or utcnow()
     facts = factory_facts(session, factories(session, factory_id), at)
-    events = [event_alert(e) for e in open_events(session, at)]
-    threshold_alerts = mark_simulated(factory_alerts(facts), get_settings().simulated_defect_rate)
+    settings = get_settings()
+    events = [event_alert(e, settings.dagster_url) for e in open_events(session, at)]
+    threshold_alerts = mark_simulated(factory_alerts(facts), settings.simulated_defect_rate)
     return ordered(threshold_alerts + events)
 
 

@@ -15,8 +15,10 @@ from tests.api.world import World, auth, ok, tool_token
 from tests.dashboard.pages import login, open_page, person
 from tests.support.settings_env import settings_env
 
+DAGSTER = "http://127.0.0.1:3999"  # only the links are checked
 
-def failed_run(title: str) -> str:
+
+def failed_run(title: str, run_id: str = "") -> str:
     """An operator event as the Dagster run-failure sensor records it: its id."""
     with get_sessionmaker().begin() as session:
         event = record_event(
@@ -25,7 +27,7 @@ def failed_run(title: str) -> str:
             "warning",
             title,
             "Step episode_qa failed: the object store did not answer",
-            run_id=new_id(),
+            run_id=run_id or new_id(),
             job_name="episode_qa_job",
         )
         session.flush()
@@ -46,9 +48,10 @@ def test_an_operator_sees_a_firing_alert_and_an_event_and_resolves_the_event(
     robot = w.robots[0]
     seed.daemon_reports(robot["id"], pending=6)  # over the specification's 5 files
     title = f"Dagster run of episode_qa_job failed ({new_id()[-6:]})"
-    event_id = failed_run(title)
+    run_id = new_id()
+    event_id = failed_run(title, run_id)
     username, password = person(w, "operator")
-    with open_page(browser, live_api) as page:
+    with settings_env(dagster_url=DAGSTER), open_page(browser, live_api) as page:
         panel = open_dashboard(page, username, password)
         queue = panel.locator("#alerts-list [data-alert=UploadQueueHigh]")
         assert "warning" in queue.locator(".badge").inner_text()
@@ -66,6 +69,9 @@ def test_an_operator_sees_a_firing_alert_and_an_event_and_resolves_the_event(
         event = panel.locator(f"#alerts-list [data-event='{event_id}']")
         assert title in event.inner_text()
         assert "object store did not answer" in event.inner_text()
+        # The failed run in Dagster, where its logs and Re-execute are.
+        link = event.locator("a.run-link")
+        assert link.get_attribute("href") == f"{DAGSTER}/runs/{run_id}"
         event.locator("button.resolve").click()
         event.locator("input[name=note]").fill("re-ran the hour in Dagster")
         event.locator("button[type=submit]").click()
@@ -95,6 +101,7 @@ def test_an_inspector_reads_events_but_only_operators_resolve_them(
         event = panel.locator(f"#alerts-list [data-event='{event_id}']")
         assert "an operator or admin resolves it" in event.inner_text()
         assert event.locator("button.resolve").count() == 0
+        assert event.locator("a.run-link").count() == 0  # no Dagster URL configured
     # The API agrees: an inspector's resolve is refused.
     token = tool_token("inspector", world.factory_id)
     refused = world.client.post(f"/api/v1/alerts/events/{event_id}/resolve", headers=auth(token))

@@ -69,6 +69,12 @@
     return [open, form];
   }
 
+  // A failed run in the Dagster UI: its logs and Re-execute (http(s) only).
+  function runLink(a) {
+    if (!a.link || !/^https?:\/\//.test(a.link)) return null;
+    return el("a", { href: a.link, target: "_blank", rel: "noopener noreferrer", class: "run-link" }, "Open in Dagster");
+  }
+
   function item(a) {
     const isEvent = Boolean(a.event_id);
     const meta = [measure(a), a.since ? `since ${fmt.time(a.since)}` : null,
@@ -81,7 +87,7 @@
         badge(a),
         el("strong", {}, label(a)),
         el("span", { class: "muted" }, where(a)),
-        isEvent ? el("span", { class: "alert-actions" }, resolveControls(a)) : null),
+        isEvent ? el("span", { class: "alert-actions" }, runLink(a), resolveControls(a)) : null),
       el("div", { class: "alert-desc" }, a.description),
       meta ? el("div", { class: "muted alert-meta" }, meta) : null);
   }
