@@ -17,7 +17,10 @@ from keystone_pipelines.defs.episodes.sensors import (
 )
 from keystone_pipelines.defs.operations.assets import factory_health
 from keystone_pipelines.defs.operations.jobs import factory_health_job, factory_health_schedule
-from keystone_pipelines.defs.operations.sensors import pipeline_failure_sensor
+from keystone_pipelines.defs.operations.sensors import (
+    pipeline_failure_sensor,
+    pipeline_recovery_sensor,
+)
 from keystone_pipelines.defs.sync.assets import cloud_sync, sync_queue_depth_check
 from keystone_pipelines.defs.sync.jobs import cloud_sync_job
 from keystone_pipelines.defs.sync.sensors import cloud_sync_sensor
@@ -43,6 +46,7 @@ defs = dg.Definitions(
         inspection_decisions_sensor,
         cloud_sync_sensor,
         pipeline_failure_sensor,
+        pipeline_recovery_sensor,
     ],
     resources={"keystone": keystone_from_env()},
 )
