@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import dagster as dg
 
 from keystone_api.preflight import load_settings
@@ -29,6 +31,15 @@ from keystone_pipelines.resources import keystone_from_env
 # The code location refuses to load with a JWT key anyone could know, as every Keystone
 # process does (it shares the API's settings and writes the same records).
 load_settings(signs_tokens=True)
+
+# Dagster 1.13 copies each sensor whose job takes resources from here with `owners=[]`, and
+# that empty list trips the beta warning of the `owners` parameter we never pass: once per
+# load of the code location, so in every run's log and (as the daemon reloads) every minute.
+warnings.filterwarnings(
+    "ignore",
+    message="Parameter `owners` of initializer `SensorDefinition.__init__`",
+    category=dg.BetaWarning,
+)
 
 defs = dg.Definitions(
     assets=[landed_recordings, episode_qa, review_gate, cloud_sync, factory_health],

@@ -16,7 +16,7 @@ from keystone_dev.devstack.config import (
     DevConfig,
     DevKeys,
 )
-from keystone_dev.devstack.dagster_home import REPO_ROOT, write_dagster_home
+from keystone_dev.devstack.dagster_home import REPO_ROOT, write_dagster_home, write_workspace
 from keystone_dev.devstack.processes import ManagedProcess
 
 KEYSTONE = [sys.executable, "-m", "keystone_dev.cli.main"]
@@ -112,11 +112,34 @@ def dagster_home(cfg: DevConfig) -> dict[str, str]:
     return {"DAGSTER_HOME": str(home), **({"DAGSTER_MYSQL_URL": mysql} if mysql else {})}
 
 
-def dagster(cfg: DevConfig, logs: Path, env: dict[str, str]) -> list[ManagedProcess]:
-    """`env`: the edge's, with the QA key, the sync sender's cloud side and dagster_home."""
+def dagster(
+    cfg: DevConfig, logs: Path, env: dict[str, str], code_port: int
+) -> list[ManagedProcess]:
+    """The code server, then the webserver and the daemon that load the code location from
+    it (dagster_home.write_workspace says why). `env`: the edge's, with the QA key, the sync
+    sender's cloud side and dagster_home."""
     bin_dir = Path(sys.executable).parent
-    workspace = str(REPO_ROOT / "workspace.yaml")
+    workspace = str(write_workspace(Path(env["DAGSTER_HOME"]), code_port))
     return [
+        ManagedProcess(
+            "dagster-code-server",
+            [
+                str(bin_dir / "dagster"),
+                "code-server",
+                "start",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(code_port),
+                "-m",
+                "keystone_pipelines.definitions",
+                "--location-name",
+                "keystone",
+            ],
+            env,
+            logs / "dagster-code-server.log",
+            cwd=REPO_ROOT,
+        ),
         ManagedProcess(
             "dagster-webserver",
             [

@@ -21,7 +21,7 @@ from keystone_dev.devstack.config import (
     dev_keys,
     partitions_start,
 )
-from keystone_dev.devstack.dagster_home import prepare_instance
+from keystone_dev.devstack.dagster_home import free_port, prepare_instance, wait_code_server
 from keystone_dev.devstack.processes import ManagedProcess, stop_all, wait_healthy
 from keystone_dev.devstack.recovery import release_qa_claims
 from keystone_dev.devstack.seed import DemoWorld
@@ -81,8 +81,13 @@ class DevStack:
             cloud_s3,
             store_keys.sync_cloud_key(cfg, cloud_s3, self.world.factory_id),
         )
-        dagster = services.dagster(cfg, self.logs, {**edge_env, **keys_of.qa, **sync, **home})
-        self.services += dagster
+        code_port = free_port()
+        code_server, *dagster = services.dagster(
+            cfg, self.logs, {**edge_env, **keys_of.qa, **sync, **home}, code_port
+        )
+        self.services += [code_server, *dagster]
+        code_server.start()
+        wait_code_server(code_port, code_server.alive, HEALTH_TIMEOUT_S)
         for proc in dagster:
             proc.start()
         wait_healthy(self.services, HEALTH_TIMEOUT_S)
