@@ -38,6 +38,15 @@ def _land_in(hour: datetime, task_ids: list[str]) -> None:
         )
 
 
+def _recorded_in(hour: datetime, w, s3, tmp, instance, keystone, **defects) -> str:  # type: ignore[no-untyped-def]
+    """A real recording, registered by the landing sensor, moved into `hour`: its task id."""
+    w.order(target=1)
+    task, _ = record_and_upload(w, s3, tmp, 0, **defects)
+    evaluate_sensor(landed_recordings_sensor, instance, keystone)
+    _land_in(hour, [task["id"]])
+    return str(task["id"])
+
+
 def _count(hour: datetime, *where) -> int:  # type: ignore[no-untyped-def]
     start, end = hour_window(hour_key(hour))
     with get_sessionmaker()() as session:
@@ -71,11 +80,10 @@ def test_an_hour_in_which_nothing_landed_is_materialized_as_empty(
     world, s3, tmp_path, dagster_instance, keystone_resource
 ) -> None:
     # One recording lands in the second hour of the partitions; the first stays empty.
-    world.order(target=1)
-    task, _ = record_and_upload(world, s3, tmp_path, 0)
-    evaluate_sensor(landed_recordings_sensor, dagster_instance, keystone_resource)
     first = first_hour()
-    _land_in(first + timedelta(hours=1), [task["id"]])
+    _recorded_in(
+        first + timedelta(hours=1), world, s3, tmp_path, dagster_instance, keystone_resource
+    )
 
     tick = evaluate_sensor(landed_recordings_sensor, dagster_instance, keystone_resource)
     for event in tick.asset_events:  # as the daemon stores a tick's events
@@ -183,11 +191,8 @@ def test_a_recording_from_before_the_start_is_named_not_run(
     world, s3, tmp_path, dagster_instance, keystone_resource
 ) -> None:
     # Its hour is no partition: a run for it could not start; the sensor says why instead.
-    world.order(target=1)
-    task, _ = record_and_upload(world, s3, tmp_path, 0)
-    evaluate_sensor(landed_recordings_sensor, dagster_instance, keystone_resource)
     early = first_hour() - timedelta(hours=2)
-    _land_in(early, [task["id"]])
+    task_id = _recorded_in(early, world, s3, tmp_path, dagster_instance, keystone_resource)
     warnings: list[str] = []
     requests = qa_run_requests(keystone_resource, dagster_instance, warnings.append)
     assert hour_key(early) not in {r.partition_key for r in requests}
@@ -195,6 +200,6 @@ def test_a_recording_from_before_the_start_is_named_not_run(
     assert "landed before KEYSTONE_PARTITIONS_START" in warnings[0]
     assert hour_key(early) in warnings[0]
     # Put back in a partition, it is assessed as any other.
-    _land_in(first_hour() + timedelta(hours=5), [task["id"]])
+    _land_in(first_hour() + timedelta(hours=5), [task_id])
     requests = qa_run_requests(keystone_resource, dagster_instance, warnings.append)
     assert hour_key(first_hour() + timedelta(hours=5)) in {r.partition_key for r in requests}
