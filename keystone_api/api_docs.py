@@ -11,7 +11,7 @@ today, the pages and the OpenAPI document are public: they describe doors, not d
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.docs import (
     get_redoc_html,
     get_swagger_ui_html,
@@ -36,23 +36,29 @@ def _with_policy(page: HTMLResponse) -> HTMLResponse:
     return page
 
 
+def _root(request: Request) -> str:
+    """The path prefix a proxy serves this app under (uvicorn --root-path), as FastAPI's own
+    pages use it."""
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
 def install_docs(app: FastAPI, docs_url: str = "/docs", redoc_url: str = "/redoc") -> None:
     """For an app made with docs_url=None and redoc_url=None (FastAPI's own pages)."""
     app.mount(STATIC, StaticFiles(packages=[("fastapi_offline", "static")]), name="docs-static")
     openapi_url = app.openapi_url or "/openapi.json"
     oauth2_redirect = app.swagger_ui_oauth2_redirect_url or "/docs/oauth2-redirect"
-    favicon = f"{STATIC}/favicon.png"
 
     @app.get(docs_url, include_in_schema=False)
-    async def swagger_ui() -> HTMLResponse:
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = _root(request)
         return _with_policy(
             get_swagger_ui_html(
-                openapi_url=openapi_url,
+                openapi_url=root + openapi_url,
                 title=f"{app.title} - Swagger UI",
-                oauth2_redirect_url=oauth2_redirect,
-                swagger_js_url=f"{STATIC}/swagger-ui-bundle.js",
-                swagger_css_url=f"{STATIC}/swagger-ui.css",
-                swagger_favicon_url=favicon,
+                oauth2_redirect_url=root + oauth2_redirect,
+                swagger_js_url=f"{root}{STATIC}/swagger-ui-bundle.js",
+                swagger_css_url=f"{root}{STATIC}/swagger-ui.css",
+                swagger_favicon_url=f"{root}{STATIC}/favicon.png",
                 # Its validator badge is an image from validator.swagger.io.
                 swagger_ui_parameters={**(app.swagger_ui_parameters or {}), "validatorUrl": None},
             )
@@ -63,13 +69,14 @@ def install_docs(app: FastAPI, docs_url: str = "/docs", redoc_url: str = "/redoc
         return _with_policy(get_swagger_ui_oauth2_redirect_html())
 
     @app.get(redoc_url, include_in_schema=False)
-    async def redoc() -> HTMLResponse:
+    async def redoc(request: Request) -> HTMLResponse:
+        root = _root(request)
         return _with_policy(
             get_redoc_html(
-                openapi_url=openapi_url,
+                openapi_url=root + openapi_url,
                 title=f"{app.title} - ReDoc",
-                redoc_js_url=f"{STATIC}/redoc.standalone.js",
-                redoc_favicon_url=favicon,
+                redoc_js_url=f"{root}{STATIC}/redoc.standalone.js",
+                redoc_favicon_url=f"{root}{STATIC}/favicon.png",
                 with_google_fonts=False,
             )
         )

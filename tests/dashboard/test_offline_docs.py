@@ -114,3 +114,21 @@ def test_redoc_renders_from_this_host_only(browser: Any, live_api: str) -> None:
     assert any(u.endswith("/docs/static/redoc.standalone.js") for u in seen.requested)
     # ReDoc's sidebar asks a CDN for Redocly's logo: the page's policy keeps it home.
     assert seen.refused == ["https://cdn.redoc.ly/redoc/logo-mini.svg"]
+
+
+def test_the_pages_keep_their_policy_and_follow_a_proxy_prefix() -> None:
+    """Behind a proxy that serves the app under a prefix (uvicorn --root-path), the pages
+    load their scripts and the OpenAPI document under it, as FastAPI's own pages do."""
+    from fastapi.testclient import TestClient
+
+    from keystone_api.app import create_app
+
+    client = TestClient(create_app(), root_path="/edge")
+    for page, script in (("/docs", "swagger-ui-bundle.js"), ("/redoc", "redoc.standalone.js")):
+        response = client.get(page)
+        assert response.status_code == 200
+        assert f'"/edge/docs/static/{script}"' in response.text
+        assert "/edge/openapi.json" in response.text
+        assert "img-src 'self' data:;" in response.headers["content-security-policy"]
+    # What the page asks for is served (ASGI paths carry the prefix: uvicorn adds it).
+    assert client.get("/edge/docs/static/swagger-ui-bundle.js").status_code == 200
