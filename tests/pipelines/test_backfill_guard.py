@@ -13,6 +13,7 @@ from dagster._core.utils import make_new_backfill_id
 from keystone_pipelines.definitions import defs
 from keystone_pipelines.defs.episodes.backfill_guard import ALLOW_WIDE_BACKFILL_TAG
 from keystone_pipelines.defs.episodes.partitions import hourly
+from keystone_pipelines.defs.operations.rejected_input import is_rejected
 from keystone_pipelines.resources import KeystoneResource
 
 EPISODE_ASSETS = [dg.AssetKey(k) for k in ("landed_recordings", "episode_qa", "review_gate")]
@@ -73,6 +74,7 @@ def test_materialize_all_is_refused_by_its_first_run_and_canceled(
     message = failure.step_failure_data.user_failure_data.description
     assert message.startswith(f"backfill refused: it covers {len(hours)} hours, more than 3 ")
     assert f"{ALLOW_WIDE_BACKFILL_TAG}=true" in message
+    assert is_rejected(failure.step_failure_data)  # the asker's mistake: no operator alert
     # Nothing ran after the refusal, and nothing retries it: not the step, not the run.
     assert [e.step_key for e in run.all_events if e.is_step_start] == ["landed_recordings"]
     assert not [e for e in run.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]

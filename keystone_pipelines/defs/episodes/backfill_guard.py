@@ -2,15 +2,19 @@
 
 "Materialize all" on an hourly asset asks for every hour since KEYSTONE_PARTITIONS_START,
 one run per hour (the assets keep Dagster's default backfill policy, so each hour's checks
-carry that hour). A backfill over more than KeystoneResource.max_backfill_hours (a week unless
-KEYSTONE_MAX_BACKFILL_HOURS says otherwise) is refused by its first run to start: that run fails once with a message that says why and how to ask on purpose
-(the tag ALLOW_WIDE_BACKFILL_TAG=true on the backfill), without step or run retries, and the
-backfill is canceled so that its other runs are not launched (queued ones are canceled by
-the daemon). The sensors' runs are not backfills and are never refused."""
+carry that hour). A backfill over more than KeystoneResource.max_backfill_hours (a week
+unless KEYSTONE_MAX_BACKFILL_HOURS says otherwise) is refused by its first run to start.
+That run fails once with a message that says why and how to ask on purpose (the tag
+ALLOW_WIDE_BACKFILL_TAG=true on the backfill), without step or run retries and without an
+operator alert (a refused input: operations/rejected_input.py); the backfill is canceled,
+so its other runs are not launched (queued ones are canceled by the daemon). The sensors'
+runs are not backfills and are never refused."""
 
 from __future__ import annotations
 
 import dagster as dg
+
+from keystone_pipelines.defs.operations.rejected_input import rejected
 
 ALLOW_WIDE_BACKFILL_TAG = "keystone/allow_wide_backfill"
 BACKFILL_ID_TAG = "dagster/backfill"
@@ -64,4 +68,5 @@ def _cancel_backfill(context: dg.AssetExecutionContext) -> None:
 
 def _refuse(context: dg.AssetExecutionContext, message: str) -> None:
     context.instance.add_run_tags(context.run.run_id, {MAX_RETRIES_TAG: "0"})
-    raise dg.Failure(description=message, allow_retries=False)
+    # The asker's mistake, not the pipeline's: no operator alert, no step retry.
+    raise rejected(message)
