@@ -15,7 +15,7 @@ def _url(url: str | None) -> str:
 
 @app.command()
 def upgrade(
-    revision: str = typer.Argument("head"),
+    revision: str = typer.Argument("heads"),
     url: str | None = typer.Option(None, help="Database URL (default KEYSTONE_DATABASE_URL)."),
 ) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
