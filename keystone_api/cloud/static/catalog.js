@@ -79,9 +79,12 @@
   }
 
   // Suggestions for the name filters: the values that exist (in the chosen factory).
+  let asked = 0;
   async function suggest() {
     const factory = form.elements.factory_id.value;
+    const mine = ++asked;
     const f = await api(`/api/v1/catalog/facets${factory ? "?factory_id=" + enc(factory) : ""}`);
+    if (mine !== asked) return;  // the factory changed again meanwhile: a later answer wins
     for (const name of ["scenes", "skills", "robot_types", "labels"]) {
       fill(name, f[name].map((v) => el("option", { value: v })));
     }
