@@ -157,6 +157,19 @@ def _step_error(instance, run_id: str) -> str:  # type: ignore[no-untyped-def]
     return str(entry.dagster_event.step_failure_data.user_failure_data.description)
 
 
+def _retry(job, instance, parent_id: str, root_id: str) -> dg.JobExecutionResult:  # type: ignore[no-untyped-def]
+    """A re-execution from failure, as the run-retry daemon launches it."""
+    with dg.execute_job(
+        job,
+        instance,
+        reexecution_options=dg.ReexecutionOptions.from_failure(parent_id, instance),
+        # The run group's tags, as the daemon's and the UI's re-executions carry them
+        # (execute_job sets only the run's fields; Dagster finds run groups by these tags).
+        tags={"dagster/parent_run_id": parent_id, "dagster/root_run_id": root_id},
+    ) as result:
+        return result
+
+
 def _archived(factory_id: str, archived: bool) -> None:
     with get_sessionmaker()() as session, session.begin():
         session.execute(
@@ -202,17 +215,28 @@ def test_a_failure_names_its_step_error_and_the_retry_that_succeeds_resolves_it(
         alert = next(a for a in current_alerts(session) if a.event_id == event.id)
     assert alert.name == "PipelineRunFailed" and first_line in alert.description
 
-    # The retry (re-execution from failure, as the run-retry daemon launches it) succeeds.
-    with dg.execute_job(
-        job,
+    # A retry that fails again updates the run's event: one alert for one thing broken.
+    _archived(world.factory_id, True)
+    try:
+        failed_retry = _retry(job, dagster_instance, first_id, first_id)
+    finally:
+        _archived(world.factory_id, False)
+    assert not failed_retry.success
+    sensor_tick(
+        pipeline_failure_sensor,
+        dg.DagsterEventType.RUN_FAILURE,
         dagster_instance,
-        reexecution_options=dg.ReexecutionOptions.from_failure(first_id, dagster_instance),
-        # The run group's tags, as the daemon's and the UI's re-executions carry them
-        # (execute_job sets only the run's fields; Dagster finds run groups by these tags).
-        tags={"dagster/parent_run_id": first_id, "dagster/root_run_id": first_id},
-    ) as retry:
-        assert retry.success
-        retry_id = retry.run_id
+        keystone_resource,
+        failed_retry.run_id,
+    )
+    (again,) = events_of({first_id, failed_retry.run_id})
+    assert again.id == event.id and again.resolved_at is None
+    assert again.data["failed_runs"] == [first_id, failed_retry.run_id]
+
+    # The next retry succeeds.
+    retry = _retry(job, dagster_instance, failed_retry.run_id, first_id)
+    assert retry.success
+    retry_id = retry.run_id
     assert dagster_instance.get_run_by_id(retry_id).root_run_id == first_id
     assert (
         sensor_tick(
