@@ -90,8 +90,11 @@ def record_inspection_decision(
         # config would be refused again, and a transient failure is theirs to relaunch.
         "dagster/max_retries": "0",
     },
-    description="An inspector decides on a flagged episode from the Launchpad: "
-    "{episode_id, decision: approve|reject, inspector: username, reason}.",
+    description="An inspector decides on a flagged episode from the Launchpad. Its config "
+    "(the Launchpad's 'Scaffold missing config' writes it out): episode_id, decision "
+    "(approve|reject), inspector (the username of an active inspector, operator or admin "
+    "of the episode's factory, recorded with the decision), reason (required to reject), "
+    "notes. A refused decision fails the run once, with the reason, and raises no alert.",
 )
 def inspection_decision_job() -> None:
     record_inspection_decision()
