@@ -189,7 +189,12 @@ class DevStack:
         # Ctrl-C during start-up must not leave one behind).
         if self.simulator is not None:
             stop_all([self.simulator], timeout_s=10)
-        stop_all(self.services, timeout_s=20)
+        # The Dagster daemon before the code server: left running, it would launch queued
+        # runs and retries of the runs that stopping interrupts into a code server that is
+        # going away, and those runs would fail (an operator alert at the next start).
+        daemon = [p for p in self.services if p.name == "dagster-daemon"]
+        stop_all(daemon, timeout_s=20)
+        stop_all([p for p in self.services if p not in daemon], timeout_s=20)
         for thread in self._store_threads:
             thread.join(timeout=90)
         stop_all(self.stores, timeout_s=20)

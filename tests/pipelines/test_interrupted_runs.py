@@ -20,6 +20,7 @@ from tests.pipelines.operator_events import events_of, sensor_tick
 
 
 def _start_interruptible_run(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     started = tmp_path / "started"
     config = tmp_path / "run.yaml"
     config.write_text(f"ops:\n  wait_until_stopped:\n    config:\n      started_file: {started}\n")
@@ -87,3 +88,41 @@ def test_a_run_killed_with_the_stack_is_canceled_at_the_next_start(
     run = dagster_instance.get_run_by_id(run.run_id)
     assert run.status == dg.DagsterRunStatus.CANCELED
     assert dagster_instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE) == []
+
+
+def test_a_run_whose_process_the_stack_stopped_raises_no_event(
+    tmp_path, dagster_instance, keystone_resource
+) -> None:
+    """When the run's process ends by SIGTERM before it can report, the code server that
+    launched it fails the run (its orphan check: the same two calls, with Dagster's own
+    explanation): no event. Killed by SIGKILL (Dagster: usually out of memory), an event."""
+    from dagster._utils import get_run_crash_explanation
+
+    events = {}
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        process, _ = _start_interruptible_run(tmp_path / sig.name)
+        process.kill()
+        process.wait(timeout=60)
+        run = _latest_run(dagster_instance, "interruptible_job")
+        assert run.status == dg.DagsterRunStatus.STARTED
+        explanation = get_run_crash_explanation(
+            prefix=f"Run execution process for {run.run_id}", exit_code=-sig.value
+        )
+        dagster_instance.report_engine_event(explanation, run)
+        dagster_instance.report_run_failed(run)
+        events[sig] = (
+            sensor_tick(
+                pipeline_failure_sensor,
+                dg.DagsterEventType.RUN_FAILURE,
+                dagster_instance,
+                keystone_resource,
+                run.run_id,
+            ),
+            events_of({run.run_id}),
+        )
+    tick, recorded = events[signal.SIGTERM]
+    assert isinstance(tick, dg.SkipReason) and "interrupted" in tick.skip_message
+    assert recorded == []
+    tick, recorded = events[signal.SIGKILL]
+    assert tick is None and len(recorded) == 1
+    assert "terminated by signal 9" in recorded[0].detail
