@@ -1,4 +1,4 @@
-"""`validate()`: run the tiers a recording needs, then the six checks and the score."""
+"""`validate()`: run the tiers a recording needs, then the checks and the score."""
 
 from __future__ import annotations
 
@@ -16,10 +16,18 @@ from keystone_pipelines.validator.checks.content import (
 )
 from keystone_pipelines.validator.checks.images import FrameSample, image_check
 from keystone_pipelines.validator.checks.integrity import IntegrityInputs, integrity_check
+from keystone_pipelines.validator.checks.joints import (
+    JOINT_SCHEMAS,
+    JointSample,
+    JointSampler,
+    joint_check,
+    stamp_backsteps,
+)
+from keystone_pipelines.validator.checks.rates import rates_check, timestamps_check, written_times
 from keystone_pipelines.validator.checks.sample import FrameSampler, image_channels
 from keystone_pipelines.validator.checks.schemas import note_empty_schemas
 from keystone_pipelines.validator.checks.structure import structure_check
-from keystone_pipelines.validator.checks.unassessed import apply_budget
+from keystone_pipelines.validator.checks.unassessed import apply_budget, not_assessed
 from keystone_pipelines.validator.reader.budget import MAX_INFLATION, DecompressionBudget
 from keystone_pipelines.validator.reader.chunks import DEFAULT_MAX_CHUNK
 from keystone_pipelines.validator.reader.indexes import read_message_indexes
@@ -155,6 +163,7 @@ def _run(
     mm: MessageMap | None = None
     stream: StreamResult | None = None
     sample: FrameSample | None = None
+    joints: JointSample | None = None
     start_bytes = src.bytes_read
     try:
         info = read_summary(src)
@@ -182,6 +191,19 @@ def _run(
         sampler = None
         if mm is not None and spec.image_sample > 0 and image_channels(info, spec):
             sampler = FrameSampler(info, mm, spec, max_chunk, thumbnails, budget)
+        joint_sampler = None
+        if mm is not None and spec.joint_sample > 0 and _has_joints(info):
+            preferred = sampler.wanted if sampler else set()
+            joint_sampler = JointSampler(info, mm, spec, max_chunk, budget, preferred)
+            if sampler is not None:
+                sampler.listeners.append(joint_sampler.on_records)
+        # The sample (tier 3): frames and joint states, from the same chunks where it can.
+        on_records = sampler.on_records if sampler else None
+        if on_records is None and joint_sampler is not None:
+            on_records = joint_sampler.on_records
+        wanted = (sampler.wanted if sampler else set()) | (
+            joint_sampler.wanted if joint_sampler else set()
+        )
         if run4 and stream is None:
             # Tier 3 rides on tier 4's stream: the sampled chunks are decoded as they pass.
             stream = stream_pass(
@@ -190,18 +212,21 @@ def _run(
                 hash_file=True,
                 collect=False,
                 max_chunk=max_chunk,
-                on_records=sampler.on_records if sampler else None,
-                wanted=frozenset(sampler.wanted) if sampler else frozenset(),
+                on_records=on_records,
+                wanted=frozenset(wanted),
                 budget=budget,
             )
             tiers.append("integrity")
             by_tier["integrity"] = src.size
-        if sampler is not None:
-            sample = sampler.finish(src)
+        if sampler is not None or joint_sampler is not None:
+            sample = sampler.finish(src) if sampler else None
+            joints = joint_sampler.finish(src) if joint_sampler else None
             tiers.insert(
                 tiers.index("integrity") if "integrity" in tiers else len(tiers), "frame_sample"
             )
-            by_tier["frame_sample"] = sample.bytes_read
+            by_tier["frame_sample"] = (sample.bytes_read if sample else 0) + (
+                joints.bytes_read if joints else 0
+            )
     except SourceError:
         raise  # the store or disk failed mid-read: not a verdict on the file, retry later
     except Exception as exc:  # noqa: BLE001 - a bug must cost one file a verdict, not the batch
@@ -210,12 +235,27 @@ def _run(
         info.add("warning", "DECOMPRESSION_BUDGET", budget.reason())
     note_empty_schemas(info)
     result = _verdict(
-        src, spec, info, mm, stream, sample, tiers, by_tier, expected, stored, sidecar, budget
+        src,
+        spec,
+        info,
+        mm,
+        stream,
+        (sample, joints),
+        tiers,
+        by_tier,
+        expected,
+        stored,
+        sidecar,
+        budget,
     )
     result.bytes_read = src.bytes_read - start_bytes
     result.elapsed_s = time.perf_counter() - started
     result.frames = sample.frames if sample is not None else {}
     return result
+
+
+def _has_joints(info: FileInfo) -> bool:
+    return any(info.schema_name(cid) in JOINT_SCHEMAS for cid in info.channels)
 
 
 def _verdict(
@@ -224,7 +264,7 @@ def _verdict(
     info: FileInfo,
     mm: MessageMap | None,
     stream: StreamResult | None,
-    sample: FrameSample | None,
+    samples: tuple[FrameSample | None, JointSample | None],
     tiers: list[str],
     by_tier: dict[str, int],
     expected: str | None,
@@ -232,6 +272,7 @@ def _verdict(
     sidecar: Any,
     budget: DecompressionBudget,
 ) -> ValidationResult:
+    sample, joints = samples
     stats = topic_stats(info, mm)
     readable = info.readable and mm is not None
     partial = mm is not None and not mm.complete
@@ -246,15 +287,23 @@ def _verdict(
         topics={ch.topic for ch in info.channels.values()},
         data_crc_declared=info.data_crc,
     )
+    times = written_times(info, mm) if readable and mm is not None else None
     checks = [
         structure_check(info, mm),
         required_topics_check(spec, stats, readable),
         duration_check(spec, stats, readable),
         gaps_check(spec, stats, readable, partial),
+        rates_check(spec, times, span),
+        timestamps_check(times, stamp_backsteps(joints)),
         image_check(spec, sample, readable),
+        joint_check(spec, joints, readable),
         integrity_check(inputs, stream),
     ]
     checks = apply_budget(checks, budget, mm, stream, sample)
+    if joints is not None and joints.chunks_refused:
+        checks = [
+            not_assessed(c, budget.reason()) if c.name == "joint_states" else c for c in checks
+        ]
     score = overall_score(checks, spec.weights, spec.critical_checks)
     return ValidationResult(
         path=src.name,

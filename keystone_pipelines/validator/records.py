@@ -130,6 +130,11 @@ class Schema(NamedTuple):
     name: str
     encoding: str
     data_len: int
+    # The definition text, kept when small (the joint-state check decodes with it).
+    data: bytes = b""
+
+
+SCHEMA_TEXT_KEPT = 256 * 1024
 
 
 class Channel(NamedTuple):
@@ -217,7 +222,9 @@ def parse(opcode: int, body: Buf, at: int = 0) -> object:
         return Footer(c.u64(), c.u64(), c.u32())
     if opcode == Op.SCHEMA:
         sid, name, enc = c.u16(), c.string(), c.string()
-        return Schema(sid, name, enc, len(c.take(c.u32(), "schema data")))
+        text = c.take(c.u32(), "schema data")
+        kept = bytes(text) if len(text) <= SCHEMA_TEXT_KEPT else b""
+        return Schema(sid, name, enc, len(text), kept)
     if opcode == Op.CHANNEL:
         return Channel(c.u16(), c.u16(), c.string(), c.string(), c.str_map())
     if opcode == Op.MESSAGE:

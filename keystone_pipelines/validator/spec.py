@@ -14,7 +14,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-CHECK_NAMES = ("structure", "required_topics", "duration", "gaps", "image_integrity", "integrity")
+CHECK_NAMES = (
+    "structure",
+    "required_topics",
+    "duration",
+    "gaps",
+    "rates",
+    "timestamps",
+    "image_integrity",
+    "joint_states",
+    "integrity",
+)
 
 
 class SpecError(ValueError):
@@ -37,8 +47,35 @@ class QaSpec(BaseModel):
     image_failure_tolerance: float = Field(0.01, ge=0, le=1)
     # Score weights per check (missing checks keep their default weight).
     weights: dict[str, float] = Field(default_factory=dict)
-    # Checks whose failure alone sends the recording to an inspector; None: all six.
+    # Checks whose failure alone sends the recording to an inspector; None: all of them.
     critical_checks: list[str] | None = None
+    # Topic -> the rate it must keep (Hz), judged over the whole recording and in windows
+    # (a camera that drops from 30 to 15 Hz half-way fails); empty: rates not judged.
+    expected_rate_hz: dict[str, float] = Field(default_factory=dict)
+    # How far a rate may fall below (or rise above) its expected value, as a fraction.
+    rate_tolerance: float = Field(0.2, ge=0, lt=1)
+    # Joint name -> [lowest, highest] position allowed (sensor_msgs/JointState position,
+    # radians or metres); empty: ranges not judged.
+    joint_limits: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    # JointState topics that must move: frozen (identical over the whole sample) fails.
+    moving_joint_topics: list[str] = Field(default_factory=list)
+    # JointState messages decoded per topic, spread over the recording.
+    joint_sample: int = Field(200, ge=0, le=10_000)
+
+    @field_validator("expected_rate_hz")
+    @classmethod
+    def _positive_rates(cls, v: dict[str, float]) -> dict[str, float]:
+        if any(not rate > 0 for rate in v.values()):
+            raise ValueError("expected rates must be > 0 Hz")
+        return v
+
+    @field_validator("joint_limits")
+    @classmethod
+    def _ordered_limits(cls, v: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        bad = [name for name, (lo, hi) in v.items() if not lo <= hi]
+        if bad:
+            raise ValueError(f"joint limits must be [lowest, highest]: {sorted(bad)}")
+        return v
 
     @field_validator("weights")
     @classmethod
@@ -66,7 +103,7 @@ class QaSpec(BaseModel):
 
     def merge(self, *overrides: QaSpec | Mapping[str, Any] | None) -> QaSpec:
         """This spec with each override applied in turn. Only the fields an override sets
-        replace ours; the per-topic gap limits and the weights merge key by key."""
+        replace ours; the per-topic mappings (_BY_KEY) merge key by key."""
         data = self.model_dump()
         for override in overrides:
             if override is None:
@@ -76,11 +113,15 @@ class QaSpec(BaseModel):
             else:
                 patch = dict(override)
             for key, value in patch.items():
-                if key in ("max_gap_s_by_topic", "weights") and isinstance(value, Mapping):
+                if key in _BY_KEY and isinstance(value, Mapping):
                     data[key] = {**(data.get(key) or {}), **value}
                 else:
                     data[key] = value
         return parse_spec(data)
+
+
+# Fields an override merges key by key instead of replacing.
+_BY_KEY = ("max_gap_s_by_topic", "weights", "expected_rate_hz", "joint_limits")
 
 
 def parse_spec(data: Mapping[str, Any]) -> QaSpec:

@@ -21,7 +21,7 @@ def _empty_schema_findings(findings: list[dict[str, str]]) -> list[dict[str, str
     return [f for f in findings if f["code"] == "EMPTY_SCHEMA"]
 
 
-def test_the_mock_plugins_recording_fails_image_integrity_only() -> None:
+def test_the_mock_plugins_recording_fails_image_integrity_and_joint_states() -> None:
     result = validate(MOCK, SPEC, sidecar=sidecar_of(MOCK))
     verdicts = {c.name: c.passed for c in result.checks}
     assert verdicts == {
@@ -29,7 +29,11 @@ def test_the_mock_plugins_recording_fails_image_integrity_only() -> None:
         "required_topics": True,
         "duration": True,
         "gaps": True,
+        "rates": True,
+        "timestamps": True,
         "image_integrity": False,
+        # The mock plugin's joint payloads are ASCII text too: no JointState decodes.
+        "joint_states": False,
         "integrity": True,
     }
     assert not result.passed

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from keystone_pipelines.qa.cli import app
+from keystone_pipelines.validator import CHECK_NAMES
 from keystone_sim.recording import RecordingFacts, write_sidecar
 from tests.support.processes import run_cli
 from tests.validator.conftest import CAMERAS, TOPICS
@@ -49,20 +50,13 @@ def test_json_shape_and_exit_0(good: RecordingFacts, spec_file: Path, tmp_path: 
     assert code == 0
     (doc,) = lines
     assert doc["path"] == str(good.path) and doc["passed"] is True and doc["score"] == 1.0
-    assert [c["name"] for c in doc["checks"]] == [
-        "structure",
-        "required_topics",
-        "duration",
-        "gaps",
-        "image_integrity",
-        "integrity",
-    ]
+    assert [c["name"] for c in doc["checks"]] == list(CHECK_NAMES)
     for check in doc["checks"]:
         assert {"name", "passed", "score", "detail"} <= set(check)
         assert isinstance(check["passed"], bool) and 0 <= check["score"] <= 1
     assert doc["tiers"] == ["summary", "message_indexes", "frame_sample", "integrity"]
     assert doc["bytes_read"] >= good.size
-    assert doc["validator_version"] and doc["formula_version"] == "1"
+    assert doc["validator_version"] and doc["formula_version"] == "2"
     assert "axon.recording" in doc["axon"]
 
 

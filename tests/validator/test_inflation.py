@@ -59,8 +59,9 @@ def test_an_indexed_bomb_is_not_assessed_and_costs_at_most_the_budget(
     assert sum(inflated) <= budget_of(data) < 32 * 64 * MIB
     assert not result.passed and result.score == 0.0
     # The integrity pass could not open most chunks: not assessed, with the reason. What
-    # the index tells (topics, duration, gaps) needs no decompression and stands.
-    assert set(unassessed(result)) == {"integrity"}
+    # the index tells (topics, duration, gaps) needs no decompression and stands. The
+    # joint-state sample's chunks were refused too: not assessed either.
+    assert set(unassessed(result)) == {"integrity", "joint_states"}
     detail = result.check("integrity").detail
     assert detail.startswith("not assessed: decompression budget exceeded:"), detail
     assert f"budget {budget_of(data):,} bytes" in detail
@@ -127,7 +128,9 @@ def test_a_budget_is_relative_to_the_file(inflated: list[int]) -> None:
     tight = validate(
         BytesSource(data, "b.mcap"), QaSpec(image_sample=0), max_inflation=ratio * 0.99
     )
-    assert set(unassessed(tight)) == {"integrity"} and sum(inflated) == 3 * 64 * MIB
+    # The refused chunk held joint states the sample wanted: those are not assessed too.
+    assert set(unassessed(tight)) == {"integrity", "joint_states"}
+    assert sum(inflated) == 3 * 64 * MIB
 
 
 def test_ordinary_recordings_are_unaffected(

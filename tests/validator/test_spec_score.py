@@ -71,7 +71,7 @@ def _checks(**scores: float) -> list[CheckResult]:
 
 
 def test_score_formula() -> None:
-    assert FORMULA_VERSION == "1" and abs(sum(DEFAULT_WEIGHTS.values()) - 1) < 1e-9
+    assert FORMULA_VERSION == "2" and abs(sum(DEFAULT_WEIGHTS.values()) - 1) < 1e-9
     assert overall_score(_checks()) == 1.0
     # a structure warning costs a little and still passes
     warned = overall_score(_checks(structure=0.95))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from keystone_pipelines.validator.reader.timeline import TopicStats, time_span
 from keystone_pipelines.validator.result import CheckResult
-from keystone_pipelines.validator.score import make_check
+from keystone_pipelines.validator.score import make_check, unjudged
 from keystone_pipelines.validator.spec import QaSpec
 
 NOT_ASSESSED = "not assessed: no message could be read"
@@ -17,7 +17,7 @@ def required_topics_check(
     if not readable:
         return make_check("required_topics", False, 0.0, NOT_ASSESSED, missing=required)
     if not required:
-        return make_check("required_topics", True, 1.0, "no required topics in the spec")
+        return unjudged("required_topics", "the spec names no required topics")
     missing = [t for t in required if t not in stats or stats[t].count == 0]
     if not missing:
         return make_check(
@@ -40,6 +40,8 @@ def duration_check(spec: QaSpec, stats: dict[str, TopicStats], readable: bool) -
         return make_check("duration", False, 0.0, NOT_ASSESSED if not readable else "no messages")
     seconds = (span[1] - span[0]) / 1e9
     data = {"duration_s": round(seconds, 6), "min_duration_s": spec.min_duration_s}
+    if spec.min_duration_s <= 0:
+        return unjudged("duration", f"the spec sets no minimum ({seconds:.3f} s long)", **data)
     if seconds >= spec.min_duration_s:
         return make_check(
             "duration", True, 1.0, f"{seconds:.3f} s (minimum {spec.min_duration_s:g} s)", **data
@@ -97,11 +99,7 @@ def gaps_check(
     if not worst:
         return make_check("gaps", True, 1.0, "no topic has two messages to measure", **data)
     top = rows[0]
-    limit_text = "no gap limit in the spec" if all(w[4] is None for w in worst) else "within limits"
-    return make_check(
-        "gaps",
-        True,
-        1.0,
-        f"{limit_text}{note}; largest {top['topic']} {top['gap_s']:.3f} s",
-        **data,
-    )
+    largest = f"largest {top['topic']} {top['gap_s']:.3f} s"
+    if all(w[4] is None for w in worst):
+        return unjudged("gaps", f"the spec sets no gap limit{note}; {largest}", **data)
+    return make_check("gaps", True, 1.0, f"within limits{note}; {largest}", **data)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -75,6 +76,8 @@ class FrameSampler:
         self._plan(spec.image_sample)
         self._lock = threading.Lock()
         self._done: set[int] = set()
+        # Others that want the opened chunks too (the joint-state sample): no second read.
+        self.listeners: list[Callable[[int, Buf], None]] = []
 
     def _plan(self, sample: int) -> None:
         mm, channels = self.mm, self.channels
@@ -115,6 +118,8 @@ class FrameSampler:
 
     def on_records(self, chunk_offset: int, records: Buf) -> None:
         """Decode the planned frames of one opened chunk (thread-safe)."""
+        for listener in self.listeners:
+            listener(chunk_offset, records)
         wanted = self.chunks.get(chunk_offset)
         if wanted is None:
             return
