@@ -82,6 +82,7 @@ def _edge_routers(app: FastAPI, gateways: str) -> None:
     from keystone_api.common.resource import build_router
     from keystone_api.dashboard.router import mount_dashboard
     from keystone_api.enrollment.router import router as enrollment_router
+    from keystone_api.episodes.inspection_router import router as inspection_router
     from keystone_api.episodes.router import router as episodes_router
     from keystone_api.fleet.resources import RESOURCES as FLEET
     from keystone_api.gateways.router import gateway_router, registration_router
@@ -105,6 +106,7 @@ def _edge_routers(app: FastAPI, gateways: str) -> None:
         orders_router,
         tasks_router,
         episodes_router,
+        inspection_router,
         registration_router,
         enrollment_router,
         stats_router,

@@ -13,6 +13,7 @@ from keystone_api.cloud.models import (
 from keystone_api.db.base import Base
 from keystone_api.enrollment.models import EnrollmentSecret
 from keystone_api.episodes.models import Episode, EpisodeStatusChange, InspectionDecision, QaCheck
+from keystone_api.episodes.review_models import InspectionAnnotation, SpotCheck
 from keystone_api.fleet.models import (
     DataCollector,
     Inspector,
@@ -54,6 +55,8 @@ __all__ = [
     "EpisodeSync",
     "Factory",
     "InspectionDecision",
+    "InspectionAnnotation",
+    "SpotCheck",
     "Inspector",
     "Operation",
     "Order",

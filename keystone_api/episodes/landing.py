@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from keystone_api.episodes import states
 from keystone_api.episodes.models import Episode
+from keystone_api.episodes.search import task_text
 from keystone_api.episodes.verify import LandedRecording, VerificationFailed, verify_pair
 from keystone_api.errors import Conflict, NotFound
 from keystone_api.fleet.models import Workstation
@@ -176,6 +177,7 @@ def _register(session: Session, landed: LandedRecording, actor: str) -> tuple[Ep
         checksum_sha256=landed.checksum_sha256,
         sidecar_sha256=landed.sidecar_sha256,
         sidecar=landed.sidecar,
+        task_text=task_text(landed.sidecar),
         landed_at=landed.landed_at,
         registered_by=landed.source,
         **_recording_facts(landed, task),

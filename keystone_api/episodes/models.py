@@ -76,7 +76,9 @@ class Episode(Timestamps, Base):
     evidence_keys: Mapped[list[Any]] = mapped_column(default=list)
     approved_at: Mapped[datetime | None] = mapped_column(default=None)
     recalled: Mapped[bool] = mapped_column(Boolean, default=False)
-    labels: Mapped[list[Any]] = mapped_column(default=list)
+    # The sidecar's task fields, lower-cased, for free-text search (episodes/search.py);
+    # labels are rows of episode_labels (episodes/labels.py).
+    task_text: Mapped[str] = mapped_column(Text, default="")
 
 
 class QaCheck(Base):

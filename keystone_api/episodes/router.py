@@ -16,17 +16,16 @@ from keystone_api.accounts.principal import (
 )
 from keystone_api.common.crud import page
 from keystone_api.common.schemas import Page
-from keystone_api.db.base import utcnow
 from keystone_api.deps import SessionDep, SettingsDep
+from keystone_api.episodes import annotations
 from keystone_api.episodes import schemas as s
-from keystone_api.episodes.inspection import decide
 from keystone_api.episodes.models import (
     Episode,
-    EpisodeStatus,
     EpisodeStatusChange,
     InspectionDecision,
     QaCheck,
 )
+from keystone_api.episodes.review_models import SpotCheck
 from keystone_api.errors import NotFound
 from keystone_api.orders.access import collector_workstation_ids
 from keystone_api.sync.models import EpisodeSync, SyncState
@@ -98,74 +97,15 @@ def get_episode(episode_id: str, session: SessionDep, principal: CurrentPrincipa
                 k: getattr(ep, k)
                 for k in s.EpisodeDetail.model_fields
                 if k not in ("checks", "decisions", "history", "sync")
+                and k not in ("annotations", "spot_check")
             },
             "checks": rows(QaCheck, QaCheck.name),
             "decisions": rows(InspectionDecision, InspectionDecision.decided_at),
             "history": rows(EpisodeStatusChange, EpisodeStatusChange.at),
             "sync": session.get(EpisodeSync, ep.id),
+            "annotations": annotations.of_episode(session, ep.id),
+            "spot_check": session.get(SpotCheck, ep.id),
         }
-    )
-
-
-@router.get(
-    "/inspection/queue",
-    response_model=Page[s.QueueItem],
-    summary="Episodes awaiting an inspector, oldest first, with their failing checks",
-)
-def inspection_queue(
-    session: SessionDep,
-    principal: InspectorPrincipal,
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0, le=10_000_000),  # as ListQuery: SQL needs a bound
-) -> Any:
-    stmt = (
-        visible_episodes(session, principal)
-        .where(Episode.status == EpisodeStatus.needs_inspection)
-        .order_by(Episode.qa_assessed_at, Episode.landed_at, Episode.id)
-    )
-    items, total = page(session, stmt, limit, offset)
-    now = utcnow()
-    failing: dict[str, list[Any]] = {e.id: [] for e in items}
-    if items:
-        for check in session.execute(
-            select(QaCheck).where(QaCheck.episode_id.in_(list(failing)), QaCheck.passed.is_(False))
-        ).scalars():
-            failing[check.episode_id].append(check)
-    queue = [
-        {
-            "episode": e,
-            "failing_checks": failing[e.id],
-            "waiting_s": (now - (e.qa_assessed_at or e.landed_at)).total_seconds(),
-        }
-        for e in items
-    ]
-    return {"items": queue, "total": total, "limit": limit, "offset": offset}
-
-
-@router.post(
-    "/episodes/{episode_id}/inspection",
-    response_model=s.EpisodeOut,
-    summary="An inspector approves or rejects an episode in needs_inspection",
-)
-def inspect(
-    episode_id: str,
-    body: s.InspectionIn,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: InspectorPrincipal,
-) -> Any:
-    load_episode(session, principal, episode_id)
-    return decide(
-        session,
-        settings,
-        episode_id,
-        body.decision,
-        inspector_name=principal.name,
-        inspector_user_id=principal.subject if principal.kind == "user" else None,
-        reason=body.reason,
-        notes=body.notes,
-        source="api",
-        factory_id=principal.factory_id,
     )
 
 

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, Field
 
 from keystone_api.common.schemas import In, ListQuery, Out, Text
 from keystone_api.episodes.models import EpisodeStatus
+from keystone_api.episodes.review_schemas import AnnotationIn, AnnotationOut, SpotCheckOut
 from keystone_api.sync.models import SyncState
 
 
@@ -109,18 +110,26 @@ class EpisodeDetail(EpisodeOut):
     decisions: list[DecisionOut]
     history: list[StatusChangeOut]
     sync: SyncOut | None
+    annotations: list[AnnotationOut] = []
+    spot_check: SpotCheckOut | None = None
 
 
 class InspectionIn(In):
     decision: Literal["approve", "reject"]
     reason: Text = Field("", max_length=2000, examples=["camera_left frames corrupt after 00:42"])
     notes: Text = ""
+    annotations: list[AnnotationIn] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Time ranges (and topics) of the recording the decision is about",
+    )
 
 
 class QueueItem(Out):
     episode: EpisodeOut
     failing_checks: list[CheckOut]
     waiting_s: float
+    spot_check: bool = False
 
 
 class DownloadLink(Out):

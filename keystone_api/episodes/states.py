@@ -3,6 +3,8 @@
 pending_qa -> auto_approved        (score >= 0.90)
 pending_qa -> needs_inspection     (score <  0.90)
 needs_inspection -> inspector_approved | rejected   (an inspector decides)
+auto_approved -> rejected          (an inspector rejects a spot check before it left for
+                                    the cloud: episodes/spot_checks.py)
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from keystone_api.errors import Conflict
 ALLOWED: dict[E, frozenset[E]] = {
     E.pending_qa: frozenset({E.auto_approved, E.needs_inspection}),
     E.needs_inspection: frozenset({E.inspector_approved, E.rejected}),
-    E.auto_approved: frozenset(),
+    E.auto_approved: frozenset({E.rejected}),
     E.inspector_approved: frozenset(),
     E.rejected: frozenset(),
 }

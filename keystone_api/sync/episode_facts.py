@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from keystone_api.episodes.labels import labels_of
 from keystone_api.episodes.models import Episode, QaCheck
 from keystone_api.fleet.models import Robot, RobotType, Workstation
 from keystone_api.registry.models import Factory, Scene, Skill, Subscene, SubsceneSkill
@@ -68,7 +69,7 @@ def catalog_facts(session: Session, episode: Episode) -> dict[str, Any]:
         "scene": _name(session.get(Scene, episode.scene_id)),
         "subscene": _name(subscene),
         "skills": _tags(skills),
-        "labels": _tags(episode.labels),
+        "labels": _tags(labels_of(session, [episode.id])[episode.id]),
         "qa_score": min(max(score, 0.0), 1.0) if score is not None else None,
         "qa_checks": _checks(session, episode.id),
     }

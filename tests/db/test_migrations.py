@@ -36,6 +36,8 @@ EXPECTED_TABLES = {
     "episodes",
     "qa_checks",
     "inspection_decisions",
+    "inspection_annotations",
+    "spot_checks",
     "episode_status_history",
     "episode_sync",
     "sync_attempts",
