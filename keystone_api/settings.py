@@ -127,6 +127,13 @@ class Settings(BaseSettings):
     sync_http_timeout_s: float = Field(300.0, gt=0)
 
     qa_auto_approve_score: float = Field(0.90, ge=0.0, le=1.0)
+    # Spot checks (episodes/spot_checks.py): a sampled auto-approved episode waits for an
+    # inspector before it is queued for the cloud; false queues it at once (a rejection
+    # still withdraws it if it has not started for the cloud).
+    spot_check_hold: bool = True
+    # The share a new robot type samples (robot_types.spot_check_share), and that of
+    # episodes with no robot type.
+    spot_check_share: float = Field(0.02, ge=0.0, le=1.0)
 
     # The first hour of the Dagster code location's hourly partitions (UTC): an ISO date
     # (2026-03-01) or date and hour (2026-03-01T08, 2026-03-01T08:00). Set it to the day this

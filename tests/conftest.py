@@ -87,6 +87,10 @@ def _keystone_env(mysql_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
         # Likewise failed logins per address (the fuzzer alone fails a few); the login tests
         # (tests/api/test_logins.py) serve apps with the limits they test.
         _set_unless_set(env, "KEYSTONE_LOGIN_FAILURES_PER_ADDRESS", "100000/minute")
+        # No spot checks unless a test asks for them (a robot type's spot_check_share): a
+        # sampled episode waits for an inspector before sync, and sampling is by episode id,
+        # so 2 % of any test's approved episodes would wait at random.
+        _set_unless_set(env, "KEYSTONE_SPOT_CHECK_SHARE", "0")
         get_settings.cache_clear()
         engine_mod.get_engine.cache_clear()
         engine_mod.get_sessionmaker.cache_clear()

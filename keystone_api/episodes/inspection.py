@@ -3,19 +3,23 @@ POST /episodes/{id}/inspection and the Dagster inspection job both call."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keystone_api.db.base import utcnow
-from keystone_api.episodes import states
+from keystone_api.episodes import annotations as annotation_rules
+from keystone_api.episodes import spot_checks, states
+from keystone_api.episodes.annotations import Annotation
 from keystone_api.episodes.models import Episode, EpisodeStatus, InspectionDecision
 from keystone_api.errors import Invalid, NotFound
 from keystone_api.orders.models import Order
 from keystone_api.orders.progress import refresh_order
 from keystone_api.orders.scheduling import top_up
 from keystone_api.settings import Settings
+from keystone_api.sync.models import EpisodeSync, SyncState
 from keystone_api.sync.queue import enqueue_approved
 
 DECISIONS = {"approve": EpisodeStatus.inspector_approved, "reject": EpisodeStatus.rejected}
@@ -33,8 +37,11 @@ def decide(
     notes: str = "",
     source: str = "api",
     factory_id: str | None = None,
+    annotations: Sequence[Annotation] = (),
 ) -> Episode:
-    """Approve or reject an episode awaiting inspection (409 from any other status)."""
+    """Approve or reject an episode awaiting inspection, or an auto-approved one sampled
+    for a spot check (409 from any other status). `annotations` name time ranges of the
+    recording (checked against its duration)."""
     target = DECISIONS.get(decision)
     if target is None:
         raise Invalid("decision: must be 'approve' or 'reject'")
@@ -45,23 +52,37 @@ def decide(
     ).scalar_one_or_none()
     if episode is None or (factory_id is not None and episode.factory_id != factory_id):
         raise NotFound(f"episode '{episode_id}' not found")
+    annotation_rules.check(annotations, episode.duration_s)
     actor = f"{source}:{inspector_name}"
-    states.transition(session, episode, target, actor, reason or decision)
-    session.add(
-        InspectionDecision(
-            episode_id=episode.id,
-            inspector_user_id=inspector_user_id,
-            inspector_name=inspector_name,
-            decision=decision,
-            reason=reason,
-            notes=notes,
-            source=source,
-            decided_at=utcnow(),
-        )
+    spot = spot_checks.pending(session, episode.id)
+    if episode.status == EpisodeStatus.auto_approved:
+        if spot is None:  # only a spot check puts an auto-approved episode before a person
+            raise states.IllegalEpisodeTransition(
+                f"episode '{episode.id}' is auto_approved and not sampled for a spot check "
+                "(or its spot check was decided)",
+                {"episode_id": episode.id, "current_status": episode.status.value},
+            )
+        spot_checks.record_decision(spot, decision)
+        target = _spot_check_target(session, episode, decision)
+    if target != episode.status:
+        states.transition(session, episode, target, actor, reason or decision)
+    record = InspectionDecision(
+        episode_id=episode.id,
+        inspector_user_id=inspector_user_id,
+        inspector_name=inspector_name,
+        decision=decision,
+        reason=reason,
+        notes=notes,
+        source=source,
+        decided_at=utcnow(),
     )
+    session.add(record)
     session.flush()
+    annotation_rules.store(session, record.id, episode.id, annotations)
     order = session.get(Order, episode.order_id)
-    if target == EpisodeStatus.inspector_approved:
+    if target == EpisodeStatus.auto_approved:
+        enqueue_approved(session, episode, settings)  # a spot check's hold is released
+    elif target == EpisodeStatus.inspector_approved:
         enqueue_approved(session, episode, settings)
         if order is not None:
             refresh_order(session, order, actor)
@@ -78,6 +99,25 @@ def decide(
             prefer_workstation=task.workstation_id if task else None,
         )
     return episode
+
+
+def _spot_check_target(session: Session, episode: Episode, decision: str) -> EpisodeStatus:
+    """A spot check's approval keeps the episode auto_approved (QA was right); its
+    rejection makes it rejected while it is still at the edge, and is only recorded (as
+    disagreement) once it has started for the cloud: nothing is taken back from there."""
+    if decision == "approve":
+        return EpisodeStatus.auto_approved
+    row = session.execute(
+        select(EpisodeSync).where(EpisodeSync.episode_id == episode.id).with_for_update()
+    ).scalar_one_or_none()
+    if row is None:
+        return EpisodeStatus.rejected
+    if row.state in (SyncState.waiting, SyncState.failed) or (
+        row.state == SyncState.queued and row.claimed_by is None and row.bytes_sent == 0
+    ):
+        session.delete(row)  # not sent: withdrawn from the queue
+        return EpisodeStatus.rejected
+    return EpisodeStatus.auto_approved
 
 
 def decisions_after(

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Double, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keystone_api.db.base import (
@@ -36,6 +36,8 @@ class RobotType(Timestamps, Archivable, Base):
     # [{"name": "/joint_states", "type": "sensor_msgs/msg/JointState", "hz": 500}, ...]
     topics: Mapped[list[Any]] = mapped_column(default=list)
     qa_spec: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The share of its auto-approved episodes an inspector also sees (spot checks).
+    spot_check_share: Mapped[float] = mapped_column(Double, default=0.02, server_default="0.02")
 
 
 class RobotTypeConfig(Timestamps, Base):

@@ -10,6 +10,7 @@ from pydantic import Field
 from keystone_api.common.schemas import DEVICE_ID_PATTERN, Id, In, Label, Name, Out, Patch, Text
 from keystone_api.fleet.models import WorkstationStatus
 from keystone_api.registry.schemas import ArchivedFilter
+from keystone_api.settings import get_settings
 
 TOPIC_EXAMPLE = [
     {"name": "/joint_states", "type": "sensor_msgs/msg/JointState", "hz": 500},
@@ -43,6 +44,13 @@ class RobotTypeIn(In):
         examples=[QA_SPEC_EXAMPLE],
         description="The QA spec its recordings are held to",
     )
+    spot_check_share: float = Field(
+        default_factory=lambda: get_settings().spot_check_share,
+        ge=0,
+        le=1,
+        description="Share of its auto-approved episodes also sent to an inspector (0.02: "
+        "2 %); default KEYSTONE_SPOT_CHECK_SHARE (0.02)",
+    )
 
 
 class RobotTypePatch(Patch):
@@ -51,6 +59,7 @@ class RobotTypePatch(Patch):
     description: Text | None = None
     topics: list[TopicSpec] | None = Field(None, max_length=500)
     qa_spec: dict[str, Any] | None = None
+    spot_check_share: float | None = Field(None, ge=0, le=1)
 
 
 class RobotTypeOut(Out):
@@ -61,6 +70,7 @@ class RobotTypeOut(Out):
     description: str
     topics: list[Any]
     qa_spec: dict[str, Any]
+    spot_check_share: float
     created_at: datetime
     archived_at: datetime | None
 

@@ -117,6 +117,17 @@ DEFINITIONS: dict[str, Definition] = {
             "the period.",
         ),
         Definition(
+            "spot_check_agreement_rate",
+            "Spot-check agreement",
+            "ratio",
+            "period",
+            "spot_checks_agreed",
+            ("spot_checks_decided",),
+            "Spot checks an inspector approved / spot checks decided (auto-approved "
+            "episodes sampled for an inspector), of those decided in the period, per robot "
+            "type.",
+        ),
+        Definition(
             "percent_complete",
             "Complete",
             "percent",

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from keystone_api.episodes import spot_checks
 from keystone_api.episodes.models import Episode
 from keystone_api.episodes.states import APPROVED
 from keystone_api.errors import Conflict, Invalid, NotFound
@@ -30,6 +31,7 @@ def _eligible(selection: QueueSelection, factory_id: str | None) -> Select[Episo
         .where(
             Episode.status.in_(APPROVED),
             (EpisodeSync.episode_id.is_(None)) | (EpisodeSync.state.in_(WAITING_FOR_PERSON)),
+            Episode.id.not_in(spot_checks.held_ids()),  # an inspector's first
         )
         .order_by(Episode.approved_at, Episode.id)
     )
@@ -75,6 +77,8 @@ def _skipped(
             reason = "no such episode"
         elif row[1] not in APPROVED:
             reason = f"episode is {row[1].value}, only approved episodes are synced"
+        elif row[3] is None:
+            reason = "held for a spot check until an inspector decides"
         else:
             reason = f"already {row[3].value}"
         out.append({"episode_id": episode_id, "reason": reason})

@@ -46,6 +46,7 @@ LEGAL_EPISODE = {
     ("pending_qa", "needs_inspection"),
     ("needs_inspection", "inspector_approved"),
     ("needs_inspection", "rejected"),
+    ("auto_approved", "rejected"),  # a spot check's rejection (guarded in inspection.decide)
 }
 
 
