@@ -89,6 +89,7 @@ def _edge_routers(app: FastAPI, gateways: str) -> None:
     from keystone_api.metrics.router import router as metrics_router
     from keystone_api.orders.router import router as orders_router
     from keystone_api.orders.tasks_router import router as tasks_router
+    from keystone_api.qa.router import router as qa_router
     from keystone_api.registry.resources import RESOURCES as REGISTRY
     from keystone_api.stats.router import router as stats_router
     from keystone_api.sync.router import router as sync_router
@@ -106,6 +107,7 @@ def _edge_routers(app: FastAPI, gateways: str) -> None:
         orders_router,
         tasks_router,
         episodes_router,
+        qa_router,
         inspection_router,
         registration_router,
         enrollment_router,

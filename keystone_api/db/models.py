@@ -25,6 +25,7 @@ from keystone_api.fleet.models import (
 )
 from keystone_api.gateways.models import TaskUpload
 from keystone_api.orders.models import Batch, Order, Task, TaskTransition
+from keystone_api.qa.models import QaAssessment, QaReassessMark, QaReassessRequest, QaSpecVersion
 from keystone_api.registry.models import (
     Factory,
     Operation,
@@ -61,7 +62,11 @@ __all__ = [
     "Operation",
     "Order",
     "Organization",
+    "QaAssessment",
     "QaCheck",
+    "QaReassessMark",
+    "QaReassessRequest",
+    "QaSpecVersion",
     "ReplicaOutbox",
     "Robot",
     "RobotType",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from keystone_api.accounts.models import Role
 from keystone_api.accounts.principal import Principal
 from keystone_api.accounts.service import create_user
+from keystone_api.common.crud import flush_or_conflict
 from keystone_api.common.refs import live_ref
 from keystone_api.common.resource import Resource, in_factory
 from keystone_api.errors import Conflict, Invalid
@@ -20,6 +21,7 @@ from keystone_api.fleet.routes import robot_routes, workstation_routes
 from keystone_api.fleet.workstations import set_pairing
 from keystone_api.orders import task_states
 from keystone_api.orders.models import Batch, BatchStatus, Task
+from keystone_api.qa.spec_versions import version_for
 from keystone_api.registry.models import Factory
 from keystone_api.registry.qa_spec import check_qa_spec
 from keystone_api.registry.scoping import scope_by_factory_column
@@ -35,7 +37,12 @@ def _topics_json(body: Any) -> dict[str, Any]:
 def _build_robot_type(session: Session, principal: Principal, body: s.RobotTypeIn) -> RobotType:
     check_qa_spec(body.qa_spec)
     number = (session.execute(select(func.max(RobotType.number))).scalar() or 0) + 1
-    return RobotType(**_topics_json(body), number=number)
+    robot_type = RobotType(**_topics_json(body), number=number)
+    session.add(robot_type)
+    flush_or_conflict(session, f"robot type '{body.name}'")
+    # Version 1 of its QA spec: every assessment names the version it was judged by.
+    version_for(session, robot_type.id, robot_type.qa_spec, principal.actor)
+    return robot_type
 
 
 def _patch_robot_type(
@@ -43,6 +50,8 @@ def _patch_robot_type(
 ) -> None:
     if "qa_spec" in changes:
         check_qa_spec(changes["qa_spec"])
+        # A changed spec is a new version (the same spec again is not).
+        version_for(session, obj.id, changes["qa_spec"] or {}, principal.actor)
     if changes.get("topics") is not None:
         changes["topics"] = [
             {k: v for k, v in t.items() if v is not None} for t in changes["topics"]

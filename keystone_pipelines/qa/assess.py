@@ -5,7 +5,7 @@ QA service, and store evidence pictures next to a flagged recording."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -77,7 +77,8 @@ def validate_episode(
 ) -> tuple[QaOutcome, Any]:
     from keystone_pipelines.validator.core import validate
 
-    spec = (specs or SpecCache()).get(session, episode)
+    used = (specs or SpecCache()).used(session, episode)
+    spec = used.spec
     try:
         src = S3Source(s3, episode.bucket, episode.mcap_key)
     except SourceError as exc:
@@ -100,7 +101,13 @@ def validate_episode(
             )
     finally:
         src.close()
-    outcome = _outcome(result)
+    # The history names the spec version (and effective spec) that judged the recording.
+    outcome = replace(
+        _outcome(result),
+        robot_type_id=used.robot_type_id,
+        robot_type_spec=used.robot_type_spec,
+        spec_digest=used.digest,
+    )
     # The validator's own CPU (its helper threads' too): the pipeline benchmark separates
     # it from the orchestration's overhead.
     outcome.summary["validator_cpu_s"] = round(cpu.seconds, 4)

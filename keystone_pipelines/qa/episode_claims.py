@@ -11,11 +11,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from keystone_api.db.base import utcnow
 from keystone_api.db.unit_of_work import unit_of_work_in
 from keystone_api.episodes.models import Episode, EpisodeStatus
+from keystone_api.qa.models import QaReassessMark
 
 
 def claimable(now: datetime):  # type: ignore[no-untyped-def]
+    """Waiting for its first assessment, or marked for a re-assessment (keystone_api/qa/
+    reassess.py: its old decision stands until the new one is recorded), and not held by a
+    live claim."""
     return and_(
-        Episode.status == EpisodeStatus.pending_qa,
+        or_(
+            Episode.status == EpisodeStatus.pending_qa,
+            Episode.id.in_(select(QaReassessMark.episode_id)),
+        ),
         or_(Episode.qa_claim_token.is_(None), Episode.qa_claimed_until < now),
     )
 
@@ -41,7 +48,8 @@ def claim(
     lease_s: int,
     limit: int = 1000,
 ) -> list[str]:
-    """Claim up to `limit` unclaimed (or expired) pending episodes landed in [start, end)."""
+    """Claim up to `limit` unclaimed (or expired) pending or re-assess-marked episodes
+    landed in [start, end)."""
     now = utcnow()
 
     def take(session: Session) -> list[str]:

@@ -15,6 +15,7 @@ from keystone_pipelines.defs.episodes.checks import (
 )
 from keystone_pipelines.defs.episodes.metadata import hour_metadata, landed_metadata
 from keystone_pipelines.defs.episodes.partitions import hour_window, hourly
+from keystone_pipelines.defs.episodes.reassess_config import EpisodeQaConfig, reassess_the_hour
 from keystone_pipelines.qa.run import run_qa
 from keystone_pipelines.qa.summary import hour_summary
 from keystone_pipelines.resources import KeystoneResource
@@ -49,9 +50,13 @@ def landed_recordings(
     description="QA of the hour's recordings: structure, required topics, duration, gaps, "
     "image integrity and integrity; score >= 0.90 auto-approves.",
 )
-def episode_qa(context: dg.AssetExecutionContext, keystone: KeystoneResource):  # type: ignore[no-untyped-def]
+def episode_qa(  # type: ignore[no-untyped-def]
+    context: dg.AssetExecutionContext, keystone: KeystoneResource, config: EpisodeQaConfig
+):
     refuse_wide_backfill(context, keystone.max_backfill_hours)
     start, end = hour_window(context.partition_key)
+    if config.reassess:
+        reassess_the_hour(context, keystone, config, start, end)
     report = run_qa(
         keystone.sessions(),
         keystone.s3(),

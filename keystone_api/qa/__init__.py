@@ -1,0 +1,1 @@
+"""QA operations: assessment history, versioned QA specs and re-assessment."""
