@@ -18,10 +18,11 @@ batches, so chunks overlap in time and most messages are out of log-time order;
 `schema_text=False` writes every schema with empty data, as Axon's recorder does without
 `recording.schema_search_paths` (axon-protocol.md section 7).
 
-Content defects for QA tests are spec options: `missing_topics`, `gaps`,
-`corrupt_jpeg_fraction`, `raw_camera` + `raw_wrong_size_fraction`, a short `duration_s`,
-`indexed=False` (no summary, no index), `chunked=False`; byte-level damage (truncation,
-flipped bytes, lying lengths) is in `keystone_sim.byte_damage`.
+Content defects for QA tests are spec options: `missing_topics`, `gaps`, `rate_drops`,
+`clock_jumps`, `corrupt_jpeg_fraction`, `raw_camera` + `raw_wrong_size_fraction`,
+`joint_nan_fraction`, `frozen_joints`, `joint_amplitude`, a short `duration_s`,
+`schema_text=False`, `indexed=False` (no summary, no index), `chunked=False`; byte-level
+damage (truncation, flipped bytes, lying lengths) is in `keystone_sim.byte_damage`.
 """
 
 from __future__ import annotations
@@ -59,6 +60,25 @@ class Gap:
     length_s: float
 
 
+@dataclass(frozen=True)
+class RateDrop:
+    """From `at_s` on, `topic` publishes at `rate_hz` only (a camera falling to 15 Hz)."""
+
+    topic: str
+    at_s: float
+    rate_hz: float
+
+
+@dataclass(frozen=True)
+class ClockJump:
+    """Messages of `topic` written from `at_s` on are logged (and stamped) `back_s`
+    earlier: its log times go back in the file."""
+
+    topic: str
+    at_s: float
+    back_s: float
+
+
 @dataclass
 class RecordingSpec:
     """What to record. Defaults: the Axon layout (3 JPEG cameras 640x480 at 30 Hz, joints at
@@ -87,6 +107,13 @@ class RecordingSpec:
     # defects
     missing_topics: tuple[str, ...] = ()
     gaps: tuple[Gap, ...] = ()
+    rate_drops: tuple[RateDrop, ...] = ()
+    clock_jumps: tuple[ClockJump, ...] = ()
+    # /joint_states: a share of messages with a NaN position, every message the same
+    # positions (a frozen encoder), or positions swinging +-joint_amplitude (rad).
+    joint_nan_fraction: float = 0.0
+    frozen_joints: bool = False
+    joint_amplitude: float = 1.0
     corrupt_jpeg_fraction: float = 0.0  # of frames on every camera topic, spread evenly
     raw_camera: bool = False  # add RAW_TOPIC (sensor_msgs/msg/Image, bgr8) at raw_rate_hz
     raw_width: int = 160
@@ -181,7 +208,11 @@ def _stamp(buf: bytearray, log_time: int) -> None:
     struct.pack_into("<iI", buf, 4, stamp // 1_000_000_000, stamp % 1_000_000_000)
 
 
-def _joint_state_encoder(frame_id: str, names: tuple[str, ...]) -> Encoder:
+def _joint_state_encoder(
+    frame_id: str, names: tuple[str, ...], amplitude: float = 1.0, frozen: bool = False
+) -> Encoder:
+    """Positions amplitude*sin(t + j), velocities cos(t + j); a damaged message has a NaN
+    first position; frozen: the positions at t=0 for ever."""
     import math
 
     c = _Cdr()
@@ -199,8 +230,10 @@ def _joint_state_encoder(frame_id: str, names: tuple[str, ...]) -> Encoder:
     def encode(log_time: int, seq: int, damaged: bool) -> bytes:
         buf = bytearray(template)
         _stamp(buf, log_time)
-        x = log_time / 1e9
-        pos = [math.sin(x + j) for j in range(len(names))]
+        x = 0.0 if frozen else log_time / 1e9
+        pos = [amplitude * math.sin(x + j) for j in range(len(names))]
+        if damaged:
+            pos[0] = math.nan
         struct.pack_into(fmt, buf, offsets[0], *pos)
         struct.pack_into(fmt, buf, offsets[1], *(math.cos(x + j) for j in range(len(names))))
         return bytes(buf)
@@ -297,7 +330,20 @@ def _times(spec: RecordingSpec, topic: str, rate: float, salt: int) -> list[int]
         if gap.topic == topic:
             lo = spec.start_ns + gap.at_s * 1e9
             t = t[(t < lo) | (t >= lo + gap.length_s * 1e9)]
+    for drop in spec.rate_drops:
+        if drop.topic == topic:
+            lo = spec.start_ns + drop.at_s * 1e9
+            keep = max(1, round(rate / drop.rate_hz))
+            t = np.concatenate([t[t < lo], t[t >= lo][::keep]])
     return [int(x) for x in t]
+
+
+def _logged(spec: RecordingSpec, topic: str, t: int) -> int:
+    """The log time a message made at t is written with (clock_jumps move it back)."""
+    for jump in spec.clock_jumps:
+        if jump.topic == topic and t >= spec.start_ns + jump.at_s * 1e9:
+            t -= int(jump.back_s * 1e9)
+    return t
 
 
 def _every(fraction: float, n: int) -> set[int]:
@@ -338,6 +384,9 @@ def write_recording(path: str | os.PathLike[str], spec: RecordingSpec) -> Record
         for i, t in enumerate(names)
         if topics[t].endswith("CompressedImage")
     }
+    if JOINT_TOPIC in names:
+        i = names.index(JOINT_TOPIC)
+        corrupt_sets[i] = _every(spec.joint_nan_fraction, sum(1 for e in events if e[1] == i))
     wrong = _every(spec.raw_wrong_size_fraction, sum(1 for e in events if names[e[1]] == RAW_TOPIC))
     n_corrupt = n_wrong = 0
     with open(path, "wb") as stream:
@@ -364,8 +413,9 @@ def write_recording(path: str | os.PathLike[str], spec: RecordingSpec) -> Record
         for t, i, seq in events:
             topic = names[i]
             damaged = seq in corrupt_sets.get(i, ()) or (topic == RAW_TOPIC and seq in wrong)
-            n_corrupt += damaged and topic != RAW_TOPIC
+            n_corrupt += damaged and topic not in (RAW_TOPIC, JOINT_TOPIC)
             n_wrong += damaged and topic == RAW_TOPIC
+            t = _logged(spec, topic, t)
             data = encoders[i](t, seq, damaged)
             writer.add_message(channel_ids[i], t, data, t - 1_000_000, seq)
             counts[topic] += 1
@@ -425,7 +475,7 @@ def _rate(spec: RecordingSpec, topic: str) -> float:
 
 def _encoder(spec: RecordingSpec, topic: str, msg_type: str) -> Encoder:
     if topic == JOINT_TOPIC:
-        return _joint_state_encoder("base_link", JOINTS)
+        return _joint_state_encoder("base_link", JOINTS, spec.joint_amplitude, spec.frozen_joints)
     if topic == GRIPPER_TOPIC:
         return _joint_state_encoder("gripper", ("gripper",))
     if msg_type == "sensor_msgs/msg/Image":
