@@ -1,13 +1,16 @@
 """CSV exports of trends and breakdowns: the same numbers as the JSON, one row each,
-for spreadsheets. Column names are the JSON field names."""
+for spreadsheets. Column names are the JSON field names. The rows come as DataFrames
+(stats/frames.py), the same the daily QA report is written from."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+import math
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
+if TYPE_CHECKING:
+    import pandas as pd
 
 COUNT_COLUMNS = [
     "episodes",
@@ -39,7 +42,8 @@ MAX_ROWS = 10_000
 
 
 def _cell(value: object) -> str:
-    if value is None:
+    # A frame holds a missing rate as NaN (or None in a column of text).
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     text = value.isoformat() if hasattr(value, "isoformat") else str(value)
     # A name typed by a person must never run as a spreadsheet formula.
@@ -54,11 +58,13 @@ def _number(text: str) -> bool:
     return True
 
 
-def to_csv(columns: Sequence[str], rows: Sequence[BaseModel]) -> str:
+def to_csv(frame: pd.DataFrame) -> str:
+    """The frame's columns as the header, a row each; numbers as Python prints them (numpy
+    scalars become Python's first), times in ISO 8601, formulas neutralised."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        data = row.model_dump()
-        writer.writerow([_cell(data.get(c)) for c in columns])
+    writer.writerow(list(frame.columns))
+    columns = [frame[c].tolist() for c in frame.columns]
+    for row in zip(*columns, strict=True):
+        writer.writerow([_cell(value) for value in row])
     return out.getvalue()

@@ -12,9 +12,9 @@ from fastapi.responses import Response
 from keystone_api.accounts.models import Role
 from keystone_api.accounts.principal import Principal, roles
 from keystone_api.deps import SessionDep
-from keystone_api.stats import export, rates
+from keystone_api.stats import export, frames, rates
 from keystone_api.stats import schemas as s
-from keystone_api.stats.breakdown import breakdown, breakdown_all
+from keystone_api.stats.breakdown import breakdown
 from keystone_api.stats.progress_tables import orders_progress, workstation_quality
 from keystone_api.stats.scope import Scope
 from keystone_api.stats.summary import summary
@@ -82,8 +82,8 @@ def stats_trend(
 def stats_trend_csv(
     q: Annotated[s.TrendQuery, Query()], session: SessionDep, principal: Reader
 ) -> Response:
-    items = trend(session, Scope.of(principal, q), q).items
-    return _csv(export.to_csv(export.TREND_COLUMNS, items), f"trend-{q.granularity}.csv")
+    frame = frames.trend_frame(session, Scope.of(principal, q), q)
+    return _csv(export.to_csv(frame), f"trend-{q.granularity}.csv")
 
 
 @router.get(
@@ -106,8 +106,8 @@ def stats_breakdown(
 def stats_breakdown_csv(
     q: Annotated[s.DimensionQuery, Query()], session: SessionDep, principal: Reader
 ) -> Response:
-    items = breakdown_all(session, Scope.of(principal, q), q, export.MAX_ROWS)
-    return _csv(export.to_csv(export.BREAKDOWN_COLUMNS, items), f"breakdown-{q.dimension}.csv")
+    frame = frames.breakdown_frame(session, Scope.of(principal, q), q)
+    return _csv(export.to_csv(frame), f"breakdown-{q.dimension}.csv")
 
 
 @router.get(
