@@ -23,6 +23,8 @@ from keystone_pipelines.defs.operations.sensors import (
     pipeline_failure_sensor,
     pipeline_recovery_sensor,
 )
+from keystone_pipelines.defs.reports.assets import daily_qa_report
+from keystone_pipelines.defs.reports.jobs import daily_qa_report_job, daily_qa_report_schedule
 from keystone_pipelines.defs.sync.assets import cloud_sync, sync_queue_depth_check
 from keystone_pipelines.defs.sync.jobs import cloud_sync_job
 from keystone_pipelines.defs.sync.sensors import cloud_sync_sensor
@@ -42,7 +44,14 @@ warnings.filterwarnings(
 )
 
 defs = dg.Definitions(
-    assets=[landed_recordings, episode_qa, review_gate, cloud_sync, factory_health],
+    assets=[
+        landed_recordings,
+        episode_qa,
+        review_gate,
+        cloud_sync,
+        factory_health,
+        daily_qa_report,
+    ],
     asset_checks=[sync_queue_depth_check],
     jobs=[
         episode_qa_job,
@@ -50,8 +59,9 @@ defs = dg.Definitions(
         inspection_decision_job,
         cloud_sync_job,
         factory_health_job,
+        daily_qa_report_job,
     ],
-    schedules=[factory_health_schedule],
+    schedules=[factory_health_schedule, daily_qa_report_schedule],
     sensors=[
         landed_recordings_sensor,
         inspection_decisions_sensor,
