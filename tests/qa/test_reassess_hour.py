@@ -113,9 +113,7 @@ def test_reassessing_an_hour_after_a_spec_change(
     )
     assert [v["version"] for v in versions] == [2, 1]
     change = ok(
-        w.client.get(
-            f"/api/v1/qa/robot-types/{w.robot_type_id}/spec-change", headers=auth(w.admin)
-        )
+        w.client.get(f"/api/v1/qa/robot-types/{w.robot_type_id}/spec-change", headers=auth(w.admin))
     )
     assert change["current_version"] == 2 and "required_topics" in change["changed_fields"]
     # Required topics need the recordings read again: all four were judged by version 1.
