@@ -40,9 +40,7 @@ def episode(w: World, episode_id: str, token: str | None = None) -> dict[str, An
     return dict(ok(got))
 
 
-def inspect(
-    w: World, token: str, episode_id: str, decision: str, **body: Any
-) -> httpx.Response:
+def inspect(w: World, token: str, episode_id: str, decision: str, **body: Any) -> httpx.Response:
     return w.client.post(
         f"/api/v1/episodes/{episode_id}/inspection",
         json={"decision": decision, **body},

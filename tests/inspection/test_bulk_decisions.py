@@ -24,9 +24,7 @@ def test_a_bulk_decision_touches_exactly_the_previewed_set(world, s3) -> None:
     station = w.workstations[0]["id"]
     filters = {"failed_check": "gaps", "workstation_id": station}
 
-    queue = ok(
-        w.client.get("/api/v1/inspection/queue", params=filters, headers=auth(inspector))
-    )
+    queue = ok(w.client.get("/api/v1/inspection/queue", params=filters, headers=auth(inspector)))
     assert sorted(i["episode"]["id"] for i in queue["items"]) == sorted(gaps_here)
     assert not any(i["spot_check"] for i in queue["items"])
 
