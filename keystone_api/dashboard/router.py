@@ -84,6 +84,12 @@ def robots_page() -> Response:
     return _page("robots.html")
 
 
+@router.get("/dashboard/episodes")
+def episodes_page() -> Response:
+    """Search episodes (filters in the query string, so a search is a link to share)."""
+    return _page("episodes.html")
+
+
 @router.get("/dashboard/episodes/{episode_id}")
 def episode_page(episode_id: str) -> Response:
     return _page("episode.html")

@@ -15,6 +15,7 @@ DAGSTER = "http://127.0.0.1:3999/"  # nothing listens there: only the link is ch
 LOCAL = {
     "dashboard": "/dashboard",
     "inspection": "/dashboard/inspection",
+    "episodes": "/dashboard/episodes",
     "robots": "/dashboard/robots",
     "display": "/dashboard/display",
     "docs": "/docs",
