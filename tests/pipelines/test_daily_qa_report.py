@@ -207,6 +207,34 @@ def test_a_factory_without_a_bucket_is_named_not_written(
     assert f"`{w.factory_id}`: not written (bucket" in meta["files"]
 
 
+def test_the_qa_process_key_writes_the_report(
+    world, s3, s3_server, mysql_url, dagster_instance
+) -> None:
+    """The key the code location runs with in production (keystone storage provision qa):
+    the report lies under its own prefix, qa/, so no permission was added for it."""
+    from keystone_pipelines.resources import KeystoneResource
+    from tests.gateways.test_process_keys import _provision
+
+    world.order(target=1)
+    flows.record_one(world, s3, 0)  # the factory's bucket, with a recording
+    key = _provision(s3_server, "qa")
+    keystone = KeystoneResource(
+        database_url=mysql_url,
+        s3_endpoint_url=s3_server.endpoint_url,
+        s3_access_key=key["access"],
+        s3_secret_key=key["secret"],
+    )
+    day = daily.get_last_partition_key()
+    assert day is not None
+    meta = _metadata(_run(day, dagster_instance, keystone, world.factory_id))
+    assert meta["factories"] == 1
+    bucket = get_settings().bucket_for(world.factory_id)
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=report_prefix(day))["Contents"]
+    assert sorted(o["Key"].rsplit("/", 1)[1] for o in listed) == sorted(
+        f"{t}.{ext}" for t in TABLES for ext in ("parquet", "csv")
+    )
+
+
 @pytest.mark.parametrize("factory_id", ["no-such-factory", "0190f0e2-0000-7000-8000-000000000000"])
 def test_an_unknown_factory_fails_the_run_with_its_reason(
     factory_id: str, dagster_instance, keystone_resource
