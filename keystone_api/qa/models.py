@@ -38,7 +38,7 @@ class QaReassessRequest(Base):
     requested_by: Mapped[str] = mapped_column(String(100))
     reason: Mapped[str] = mapped_column(Text, default="")
     override_inspector: Mapped[bool] = mapped_column(Boolean, default=False)
-    source: Mapped[str] = mapped_column(String(16))  # api | dagster
+    source: Mapped[str] = mapped_column(String(16))  # api | cli | dagster
     filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
     marked: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(index=True)

@@ -11,6 +11,7 @@ from keystone_dev.cli import (
     api_cmd,
     db_cmd,
     dev_cmd,
+    qa_reassess_cmd,
     simulate_cmd,
     storage_cmd,
     sync_cmd,
@@ -30,6 +31,7 @@ app.command("check")(api_cmd.check)
 app.command("gateway")(api_cmd.gateway)
 app.command("dev")(dev_cmd.dev)
 app.command("simulate")(simulate_cmd.simulate)
+qa_app.command("reassess")(qa_reassess_cmd.reassess)
 app.add_typer(qa_app, name="qa")
 app.add_typer(token_cmd.app, name="token")
 app.add_typer(sync_cmd.app, name="sync")
