@@ -58,8 +58,8 @@ def failure_cause(context: dg.RunFailureSensorContext) -> FailureCause:
         verdict: Verdict = "failed" if real else "rejected_input"
         return FailureCause(verdict, describe(first.step_failure_data), first.step_key, reason_name)
     error = getattr(failure, "error", None)
-    message = error_text(error) if error is not None else (crash or context.failure_event.message)
-    return FailureCause("failed", message or "the run failed", None, reason_name)
+    said = error_text(error) if error is not None else (crash or context.failure_event.message)
+    return FailureCause("failed", said or "the run failed", None, reason_name)
 
 
 def _crash_explanation(context: dg.RunFailureSensorContext) -> str | None:
