@@ -255,3 +255,42 @@ def test_a_day_is_a_partition_once_it_has_ended() -> None:
     assert (end - start, start.tzinfo) == (timedelta(days=1), UTC)
     with pytest.raises(ValueError):
         day_window("2026-13-01")
+
+
+def test_the_schedule_reports_the_day_that_ended_at_one_in_the_morning(dagster_instance) -> None:
+    daily_qa_report_schedule = defs.resolve_schedule_def("daily_qa_report_schedule")
+    assert daily_qa_report_schedule.cron_schedule == "0 1 * * *"
+    assert daily_qa_report_schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    today = datetime.now(UTC).replace(hour=1, minute=0, second=0, microsecond=0)
+    context = dg.build_schedule_context(instance=dagster_instance, scheduled_execution_time=today)
+    requests = daily_qa_report_schedule.evaluate_tick(context).run_requests
+    assert requests is not None
+    assert [r.partition_key for r in requests] == [(today - timedelta(days=1)).strftime("%Y-%m-%d")]
+
+
+def test_every_factory_is_reported_when_none_is_named(
+    world, s3, dagster_instance, keystone_resource
+) -> None:
+    """The schedule's run: each factory's files in its own bucket, the metadata's tables
+    naming the factory of each row."""
+    w = world
+    w.order(target=1)
+    episode = flows.record_one(w, s3, 0)
+    flows.record_qa(episode["id"], 0.5, ("image_integrity",))
+    day = daily.get_last_partition_key()
+    assert day is not None
+    move_landing(episode["id"], day_window(day)[0] + timedelta(hours=9))
+
+    meta = _metadata(_run(day, dagster_instance, keystone_resource))
+
+    assert meta["factories"] >= 1 and f"`{w.factory_id}`: `s3://" in meta["files"]
+    robots = meta["by_robot"]
+    mine = [r.data for r in robots.records if r.data["factory_id"] == w.factory_id]
+    assert [(r["name"], r["failed_qa"], r["top_failed_check"]) for r in mine] == [
+        ("r0", 1, "image_integrity")
+    ]
+    failed = [r.data["failed_qa"] for r in robots.records]
+    assert failed == sorted(failed, reverse=True)  # most failures first, across factories
+    bucket = get_settings().bucket_for(w.factory_id)
+    parquet, _ = _read(s3, bucket, day, "by_robot")
+    assert list(parquet["name"]) == ["r0"]
