@@ -9,8 +9,6 @@ from typing import Any
 
 import pytest
 
-from keystone_api.db.engine import get_sessionmaker
-from keystone_api.episodes.models import Episode
 from keystone_api.settings import Settings
 from tests.api.world import World, auth, ok
 from tests.cloud.deliveries import get, reader
@@ -20,12 +18,11 @@ from tests.sync.helpers import approve, drain_all, landed
 pytestmark = pytest.mark.usefixtures("drained")
 
 
-def _label(episode_id: str, labels: list[Any]) -> None:
-    # No edge route writes labels yet; the column is the edge's record of them.
-    with get_sessionmaker().begin() as session:
-        row = session.get(Episode, episode_id)
-        assert row is not None
-        row.labels = labels
+def _label(w: World, episode_id: str, labels: list[str]) -> None:
+    # As an inspector labels it on the edge (normalized there: "Night Shift" is night-shift).
+    for label in labels:
+        path = f"/api/v1/episodes/{episode_id}/labels"
+        ok(w.client.post(path, json={"label": label}, headers=auth(w.admin)))
 
 
 def test_a_synced_episode_is_in_the_catalog_with_its_facts(
@@ -34,7 +31,7 @@ def test_a_synced_episode_is_in_the_catalog_with_its_facts(
     w = world
     w.order(target=2)
     episode = approve(landed(w, s3))
-    _label(episode["id"], ["night shift", 7, "  ", "night shift"])
+    _label(w, episode["id"], ["Night Shift", "night-shift", "customer:acme"])
     assert episode["id"] in drain_all(sync_settings()).synced
 
     edge = ok(w.client.get(f"/api/v1/episodes/{episode['id']}", headers=auth(w.admin)))
@@ -51,7 +48,7 @@ def test_a_synced_episode_is_in_the_catalog_with_its_facts(
     assert origin["device_id"] == robot["device_id"] and origin["workstation"]
     assert (detail["scene"], detail["subscene"]) == ("Kitchen", "Table")
     assert detail["skills"] == ["fold towel"] and detail["robot_type"] == robot_type["name"]
-    assert detail["labels"] == ["night shift"]  # strings only, once each
+    assert detail["labels"] == ["customer:acme", "night-shift"]  # once each
     assert detail["qa_score"] == 0.97
     checks = {c["name"]: c["passed"] for c in detail["qa_checks"]}
     assert checks == {c["name"]: c["passed"] for c in edge["checks"]} and len(checks) == 5
@@ -62,7 +59,7 @@ def test_a_synced_episode_is_in_the_catalog_with_its_facts(
         reader(),
         factory_id=w.factory_id,
         skill="fold towel",
-        label="night shift",
+        label="night-shift",
         robot_type=robot_type["name"],
         score_min=0.95,
     ).json()
