@@ -27,6 +27,7 @@ from keystone_pipelines.validator.checks.rates import rates_check, timestamps_ch
 from keystone_pipelines.validator.checks.sample import FrameSampler, image_channels
 from keystone_pipelines.validator.checks.schemas import note_empty_schemas
 from keystone_pipelines.validator.checks.structure import structure_check
+from keystone_pipelines.validator.checks.truncation import lost_tail
 from keystone_pipelines.validator.checks.unassessed import apply_budget, not_assessed
 from keystone_pipelines.validator.reader.budget import MAX_INFLATION, DecompressionBudget
 from keystone_pipelines.validator.reader.chunks import DEFAULT_MAX_CHUNK
@@ -299,6 +300,10 @@ def _verdict(
         joint_check(spec, joints, readable),
         integrity_check(inputs, stream),
     ]
+    seen = {t for t, s in stats.items() if s.count}
+    tail = lost_tail(info, mm, sidecar, span, seen)
+    if tail is not None:
+        checks[0].data["lost_tail"] = tail  # for the evidence timeline and contact sheet
     checks = apply_budget(checks, budget, mm, stream, sample)
     if joints is not None and joints.chunks_refused:
         checks = [

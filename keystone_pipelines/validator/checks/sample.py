@@ -76,6 +76,7 @@ class FrameSampler:
         self._plan(spec.image_sample)
         self._lock = threading.Lock()
         self._done: set[int] = set()
+        self._failed_shown: dict[str, int] = {}
         # Others that want the opened chunks too (the joint-state sample): no second read.
         self.listeners: list[Callable[[int, Buf], None]] = []
 
@@ -171,10 +172,15 @@ class FrameSampler:
             return
         except (ChunkError, FormatError) as exc:
             self.info.add("error", "CHUNK_UNREADABLE", str(exc))
+            times = self._index_times(offset)
             with self._lock:
                 for cid, offs in self.chunks[offset].items():
-                    for _ in offs:
-                        self._record(cid, 0, f"chunk unreadable: {exc}")
+                    for off in offs:
+                        self._record(cid, times.get((cid, off), 0), f"chunk unreadable: {exc}")
+            for cid, offs in self.chunks[offset].items():
+                for off in offs:  # drawn where they fall, at the time the index gives
+                    t = times.get((cid, off), 0)
+                    self._thumbnail(cid, offset, off, t, None, "chunk unreadable")
             return
         self.on_records(offset, opened.records)
 
@@ -207,10 +213,30 @@ class FrameSampler:
     def _thumbnail(
         self, cid: int, at: int, off: int, log_time: int, img: ImageMsg | None, why: str | None
     ) -> None:
-        if (at, off) not in self.keep:
-            return
+        topic = self.channels[cid]
+        with self._lock:
+            if (at, off) not in self.keep:
+                # A frame that failed is shown too (the contact sheet must show the defect,
+                # not only the sample's good frames), up to as many per topic as thumbnails.
+                if why is None or not self.thumbnails:
+                    return
+                shown = self._failed_shown.get(topic, 0)
+                if shown >= self.thumbnails:
+                    return
+                self._failed_shown[topic] = shown + 1
         picture = thumbnail(img) if img is not None and why is None else None
         with self._lock:
-            self.result.frames.setdefault(self.channels[cid], []).append(
+            self.result.frames.setdefault(topic, []).append(
                 {"log_time": log_time, "image": picture, "error": why}
             )
+
+    def _index_times(self, chunk_offset: int) -> dict[tuple[int, int], int]:
+        """(channel, offset in the chunk) -> log time, from the message index."""
+        chunk = next((c for c in self.mm.chunks if c.offset == chunk_offset), None)
+        if chunk is None:
+            return {}
+        return {
+            (cid, int(off)): int(t)
+            for cid in self.chunks.get(chunk_offset, {})
+            for t, off in chunk.by_channel.get(cid, ())
+        }
