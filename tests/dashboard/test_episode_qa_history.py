@@ -74,3 +74,43 @@ def test_the_episode_page_shows_the_version_and_reassesses_after_a_preview(
         newest = page.locator("#qa-history-table tbody tr").first
         assert "needs_inspection → auto_approved" in newest.inner_text()
         assert "head camera optional now" in newest.inner_text()
+
+
+def test_the_episodes_page_reassesses_its_search_after_a_preview(
+    browser: Any, live_api: str, world, s3, tmp_path, dagster_instance, keystone_resource
+) -> None:
+    w = world
+    w.order(target=4)
+    head = (CAMERA_TOPIC.format("head"),)
+    tasks = [
+        record_and_upload(w, s3, tmp_path, 0, missing_topics=head)[0],
+        record_and_upload(w, s3, tmp_path, 1, missing_topics=head)[0],
+        record_and_upload(w, s3, tmp_path, 0)[0],
+    ]
+    evaluate_sensor(landed_recordings_sensor, dagster_instance, keystone_resource)
+    with get_sessionmaker()() as session:
+        episodes = {
+            e.task_id: e
+            for e in session.execute(
+                select(Episode).where(Episode.task_id.in_([t["id"] for t in tasks]))
+            ).scalars()
+        }
+    _run_hour(dagster_instance, keystone_resource, hour_key(episodes[tasks[0]["id"]].landed_at))
+    flagged = sorted(episodes[t["id"]].id for t in tasks[:2])
+    username, password = person(w, "inspector")
+    with open_page(browser, live_api) as page:
+        # This world's scene: other tests' episodes share the database.
+        page.goto(f"/dashboard/episodes?scene_id={w.scene_id}&failed_check=required_topics")
+        login(page, username, password)
+        page.locator("#reassess-list-button").click()
+        page.locator(
+            "#reassess-list-count", has_text="2 of 2 matching episodes will be re-assessed"
+        ).wait_for()
+        with get_sessionmaker()() as session:  # the preview marked nothing
+            marks = select(QaReassessMark.episode_id).where(QaReassessMark.episode_id.in_(flagged))
+            assert list(session.execute(marks).scalars()) == []
+        page.fill("#reassess-list-confirm input[name=reason]", "camera spec under review")
+        page.locator("#reassess-list-confirm button[type=submit]").click()
+        page.locator("#reassess-list-done", has_text="2 episodes marked").wait_for()
+        with get_sessionmaker()() as session:
+            assert sorted(session.execute(marks).scalars()) == flagged
