@@ -132,6 +132,7 @@ const KS = (() => {
   };
 
   let loginResolve = null;
+  let loginWait = null;
   let signedIn = false;  // this page asked for a session (see session())
 
   function showLogin(message) {
@@ -178,7 +179,16 @@ const KS = (() => {
     if (token()) {
       try { return await api("/api/v1/auth/me"); } catch (e) { if (e.status !== 401) throw e; }
     }
-    return new Promise((resolve) => { loginResolve = resolve; showLogin(); });
+    // One login for every script of the page that asks (episode.js, labels.js, ...): each
+    // awaits the same promise; a second resolver would replace the first, which then waited
+    // forever.
+    if (!loginWait) {
+      loginWait = new Promise((resolve) => {
+        loginResolve = (me) => { loginWait = null; resolve(me); };
+        showLogin();
+      });
+    }
+    return loginWait;
   }
 
   function logout() { forget(); location.reload(); }
