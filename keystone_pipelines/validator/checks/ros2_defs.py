@@ -21,7 +21,7 @@ MAX_MESSAGE = 1024 * 1024  # a larger "joint state" is not one: refused before d
 _SEP = "=" * 80
 _lock = threading.Lock()
 
-Decoder = Callable[[bytes | memoryview], Any]
+Decoder = Callable[[bytes], Any]
 
 
 def _path(full_type: str) -> Path | None:
