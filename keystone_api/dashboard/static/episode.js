@@ -61,6 +61,17 @@
       s.synced_at ? ` · synced ${fmt.time(s.synced_at)}` : "", s.last_error ? el("div", { class: "error" }, s.last_error) : null);
   }
 
+  // Flagged by QA, or auto-approved and sampled for a spot check the inspector has not decided.
+  const awaitsInspector = (e) => e.status === "needs_inspection"
+    || (e.status === "auto_approved" && e.spot_check && !e.spot_check.decided_at);
+
+  function spotCheck(e) {
+    const s = e.spot_check;
+    if (!s) return null;
+    const state = s.decided_at ? `inspector: ${s.decision}` : s.held ? "held from sync until decided" : "awaiting an inspector";
+    return el("p", { id: "spot-check" }, el("span", { class: "badge spot" }, "spot check"), ` · ${state}`);
+  }
+
   async function load(me) {
     let e;
     try {
@@ -73,12 +84,15 @@
     const [links, n] = await Promise.all([inspector ? Inspect.downloads(e.id) : null, names(e)]);
     fill("episode",
       el("section", { class: "panel" }, el("h2", {}, `Episode ${e.id}`), facts(e, n),
-        e.status === "needs_inspection" && inspector ? Inspect.decision(e.id, () => load(me)) : null),
+        spotCheck(e),
+        awaitsInspector(e) && inspector ? Inspect.decision(e.id, () => load(me)) : null),
       el("div", { class: "grid2" },
         el("section", { class: "panel" }, el("h2", {}, "QA checks"), Inspect.checks(e.checks, false)),
         el("div", {},
           el("section", { class: "panel" }, el("h2", {}, "Inspector decisions"), decisions(e)),
           el("section", { class: "panel" }, el("h2", {}, "Cloud sync"), sync(e)))),
+      el("section", { class: "panel", id: "annotations" }, el("h2", {}, "Annotated time ranges"),
+        Annotations.timeline(e)),
       el("section", { class: "panel" }, el("h2", {}, "Evidence and files"),
         links ? [Inspect.evidence(links.links), Inspect.files(links.links)] : el("p", { class: "muted" }, "Downloads are for inspectors.")),
       el("section", { class: "panel" }, el("h2", {}, "Status history"), history(e)));

@@ -45,12 +45,15 @@ const Inspect = (() => {
       c.detail ? el("div", { class: "muted" }, c.detail) : null)));
   }
 
-  // Approve at once; Reject opens a reason box (the API requires a reason).
+  // Approve at once; Reject opens a reason box (the API requires a reason) and, on pages
+  // that load annotations.js, rows naming time ranges and topics of the recording.
   function decision(episodeId, onDone) {
     const reason = el("textarea", { name: "reason", placeholder: "Why is this episode rejected?", maxlength: 2000 });
     const error = el("p", { class: "error", role: "alert" });
     const confirm = el("button", { class: "reject", type: "submit" }, "Confirm reject");
-    const form = el("form", { class: "reject-form", hidden: true }, el("label", {}, "Reason"), reason, confirm, error);
+    const ranges = typeof Annotations !== "undefined" ? Annotations.editor() : null;
+    const form = el("form", { class: "reject-form", hidden: true }, el("label", {}, "Reason"), reason,
+      ranges ? ranges.node : null, confirm, error);
     const approve = el("button", { class: "approve", type: "button" }, "Approve");
     const reject = el("button", { class: "reject", type: "button" }, "Reject…");
     const buttons = [approve, reject, confirm];
@@ -75,7 +78,9 @@ const Inspect = (() => {
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       if (!reason.value.trim()) { error.textContent = "A reason is required to reject."; return; }
-      send({ decision: "reject", reason: reason.value.trim() });
+      const body = { decision: "reject", reason: reason.value.trim() };
+      if (ranges) body.annotations = ranges.values();
+      send(body);
     });
     return el("div", { class: "decide", dataset: { episode: episodeId } }, approve, reject, form);
   }

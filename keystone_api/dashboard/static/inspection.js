@@ -31,14 +31,16 @@
         class: e.id === selected ? "selected" : "", dataset: { episode: e.id }, tabindex: 0,
         onclick: () => select(e.id), onkeydown: (ev) => { if (ev.key === "Enter") select(e.id); },
       },
-      el("div", {}, el("strong", {}, `${station(e)} · ${robot(e)}`), ` · score ${fmt.score(e.qa_score)}`),
+      el("div", {}, el("strong", {}, `${station(e)} · ${robot(e)}`), ` · score ${fmt.score(e.qa_score)}`,
+        item.spot_check ? [" ", el("span", { class: "badge spot" }, "spot check")] : null),
       el("div", { class: "meta" }, item.failing_checks.map((c) => c.name).join(", ") || "low score",
         ` · waiting ${fmt.seconds(item.waiting_s)}`));
     }) : el("li", { class: "muted" }, "Nothing awaits inspection."));
   }
 
   async function loadQueue() {
-    const page = await api("/api/v1/inspection/queue?limit=200");
+    const filters = Bulk.queueQuery();
+    const page = await api(`/api/v1/inspection/queue${filters ? `${filters}&` : "?"}limit=200`);
     items = page.items;
     total = page.total;
     renderQueue();
@@ -69,6 +71,8 @@
         el("dt", {}, "Landed"), el("dd", {}, fmt.time(e.landed_at)),
         el("dt", {}, "Duration"), el("dd", {}, fmt.seconds(e.duration_s)),
         el("dt", {}, "QA score"), el("dd", {}, fmt.score(e.qa_score))),
+      item.spot_check ? el("p", { class: "spot-note" }, el("span", { class: "badge spot" }, "spot check"),
+        " Approved by QA, sampled for an inspector; held from sync until you decide.") : null,
       el("h3", {}, "Failing checks"), Inspect.checks(item.failing_checks, true),
       el("h3", {}, "Evidence"), links ? Inspect.evidence(links.links) : el("p", { class: "muted" }, "No access to downloads."),
       Inspect.decision(id, () => decided(id)));
@@ -93,6 +97,8 @@
       return;
     }
     await loadNames();
+    Bulk.start();
+    document.addEventListener("inspection-filters", () => { selected = null; loadQueue(); });
     await loadQueue();
     document.getElementById("reload").addEventListener("click", loadQueue);
     setInterval(() => loadQueue().catch(() => {}), REFRESH_MS);
