@@ -112,7 +112,10 @@ def record_qa_result(
     outcome: QaOutcome,
     actor: str,
     claim_token: str | None = None,
+    evidence: list[str] | None = None,
 ) -> Episode:
+    """Record an assessment; `evidence`: the pictures made for it (kept with the episode only
+    when this assessment decides it, not when a re-assessment is held)."""
     episode = session.execute(
         select(Episode).where(Episode.id == episode_id).with_for_update()
     ).scalar_one_or_none()
@@ -141,6 +144,8 @@ def record_qa_result(
     )
     if held is None:
         _write_checks(session, episode, outcome)
+        if evidence is not None:
+            episode.evidence_keys = evidence
         if score >= threshold:
             cause = f"QA score {score:.3f} >= {threshold:.2f}"
         else:

@@ -12,7 +12,7 @@ The preview and the request run the same plan, so what is previewed is what is m
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, or_, select
@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 
 from keystone_api.db.base import utcnow
 from keystone_api.episodes import states
-from keystone_api.episodes.models import Episode, EpisodeStatus, QaCheck
+from keystone_api.episodes.models import Episode, EpisodeStatus
+from keystone_api.episodes.schemas import EpisodeFilters
+from keystone_api.episodes.search import filtered
 from keystone_api.qa.models import QaAssessment, QaReassessMark, QaReassessRequest
 from keystone_api.qa.schemas import ReassessFilter, ReassessOut, Untouched
 from keystone_api.registry.models import Subscene
@@ -56,7 +58,22 @@ def judged_by_version() -> Any:
     )
 
 
+def _aware(at: datetime | None) -> datetime | None:
+    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
+
+
 def _where(stmt: Any, f: ReassessFilter, factory_id: str | None) -> Any:
+    """The episode search's own filter (status, failed check, score range, hours), then what
+    only a re-assessment asks: ids, a robot type, judged by an older spec version."""
+    search = EpisodeFilters(
+        status=f.status or [],
+        failed_check=f.failed_check,
+        score_min=f.score_min,
+        score_max=f.score_max,
+        landed_after=_aware(f.landed_after),
+        landed_before=_aware(f.landed_before),
+    )
+    stmt = filtered(stmt, search).order_by(None)
     stmt = stmt.where(Episode.status != EpisodeStatus.pending_qa)
     if factory_id is not None:
         stmt = stmt.where(Episode.factory_id == factory_id)
@@ -65,21 +82,6 @@ def _where(stmt: Any, f: ReassessFilter, factory_id: str | None) -> Any:
     if f.robot_type_id:
         subscenes = select(Subscene.id).where(Subscene.robot_type_id == f.robot_type_id)
         stmt = stmt.where(Episode.subscene_id.in_(subscenes))
-    if f.failed_check:
-        failed = select(QaCheck.episode_id).where(
-            QaCheck.name == f.failed_check, QaCheck.passed.is_(False)
-        )
-        stmt = stmt.where(Episode.id.in_(failed))
-    if f.min_score is not None:
-        stmt = stmt.where(Episode.qa_score >= f.min_score)
-    if f.max_score is not None:
-        stmt = stmt.where(Episode.qa_score <= f.max_score)
-    if f.landed_after is not None:
-        stmt = stmt.where(Episode.landed_at >= f.landed_after)
-    if f.landed_before is not None:
-        stmt = stmt.where(Episode.landed_at < f.landed_before)
-    if f.status:
-        stmt = stmt.where(Episode.status.in_(f.status))
     if f.spec_version_below is not None:
         version = judged_by_version()
         stmt = stmt.where(or_(version.is_(None), version < f.spec_version_below))

@@ -18,8 +18,8 @@ class ReassessFilter(BaseModel):
     episode_ids: list[str] | None = Field(None, min_length=1, max_length=10_000)
     robot_type_id: str | None = None
     failed_check: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]{0,63}$")
-    min_score: float | None = Field(None, ge=0, le=1)
-    max_score: float | None = Field(None, ge=0, le=1)
+    score_min: float | None = Field(None, ge=0, le=1)
+    score_max: float | None = Field(None, ge=0, le=1)
     landed_after: datetime | None = None
     landed_before: datetime | None = None
     status: list[EpisodeStatus] | None = Field(None, min_length=1)
@@ -40,11 +40,11 @@ class ReassessFilter(BaseModel):
         if not self.model_dump(exclude_none=True):
             raise ValueError("name at least one filter (episode_ids, robot_type_id, ...)")
         if (
-            self.min_score is not None
-            and self.max_score is not None
-            and self.min_score > self.max_score
+            self.score_min is not None
+            and self.score_max is not None
+            and self.score_min > self.score_max
         ):
-            raise ValueError("min_score is above max_score")
+            raise ValueError("score_min is above score_max")
         if self.landed_after and self.landed_before and self.landed_after >= self.landed_before:
             raise ValueError("landed_after must be before landed_before")
         if self.spec_version_below is not None and self.robot_type_id is None:

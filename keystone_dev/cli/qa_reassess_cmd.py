@@ -44,8 +44,8 @@ def reassess(
     failed_check: Annotated[
         str | None, typer.Option(help="Episodes that failed this check")
     ] = None,
-    min_score: Annotated[float | None, typer.Option()] = None,
-    max_score: Annotated[float | None, typer.Option()] = None,
+    score_min: Annotated[float | None, typer.Option()] = None,
+    score_max: Annotated[float | None, typer.Option()] = None,
     landed_after: Annotated[datetime | None, typer.Option(help="UTC, inclusive")] = None,
     landed_before: Annotated[datetime | None, typer.Option(help="UTC, exclusive")] = None,
     status: Annotated[list[str] | None, typer.Option(help="An episode status (repeat)")] = None,
@@ -77,8 +77,8 @@ def reassess(
         "episode_ids": episode or None,
         "robot_type_id": type_id,
         "failed_check": failed_check,
-        "min_score": min_score,
-        "max_score": max_score,
+        "score_min": score_min,
+        "score_max": score_max,
         "landed_after": landed_after,
         "landed_before": landed_before,
         "status": status or None,

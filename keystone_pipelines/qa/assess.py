@@ -139,8 +139,9 @@ def assess(
             log.warning("evidence for %s failed: %s", episode_id, exc)
 
     def record(session: Session) -> EpisodeStatus | str:
-        episode = record_qa_result(session, settings, episode_id, outcome, actor, claim_token=token)
-        episode.evidence_keys = evidence
+        episode = record_qa_result(
+            session, settings, episode_id, outcome, actor, claim_token=token, evidence=evidence
+        )
         return episode.status
 
     status = unit_of_work_in(sessions, record)

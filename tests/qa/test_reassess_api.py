@@ -77,7 +77,7 @@ def test_preview_is_what_is_reassessed_and_a_reweighed_spec_is_redecided(
     filt = {
         **change["reassess_filter"],
         "failed_check": "required_topics",
-        "max_score": 0.9,
+        "score_max": 0.9,
         "status": ["needs_inspection"],
     }
     preview = ok(w.client.post("/api/v1/qa/reassess", json={"filter": filt},
@@ -124,8 +124,8 @@ def test_preview_is_what_is_reassessed_and_a_reweighed_spec_is_redecided(
     [
         ({"filter": {}}, "at least one filter"),
         ({"filter": {"failed_check": "vibes"}}, "unknown check 'vibes'"),
-        ({"filter": {"min_score": 0.8, "max_score": 0.2}}, "min_score is above max_score"),
-        ({"filter": {"min_score": 1.5}}, "less than or equal to 1"),
+        ({"filter": {"score_min": 0.8, "score_max": 0.2}}, "score_min is above score_max"),
+        ({"filter": {"score_min": 1.5}}, "less than or equal to 1"),
         ({"filter": {"status": ["lost"]}}, "status"),
         ({"filter": {"status": ["pending_qa"]}}, "not assessed yet"),
         ({"filter": {"spec_version_below": 3}}, "needs robot_type_id"),

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
     ("args", "says"),
     [
         (["--failed-check", "vibes"], "failed_check: Value error, unknown check 'vibes'"),
-        (["--min-score", "0.9", "--max-score", "0.1"], "min_score is above max_score"),
+        (["--score-min", "0.9", "--score-max", "0.1"], "score_min is above score_max"),
         ([], "name at least one filter"),
         (["--episode", "e1"], "reason: required"),
         (["--robot-type", "no such type"], "no robot type with id or name 'no such type'"),
