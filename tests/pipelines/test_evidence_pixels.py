@@ -155,3 +155,21 @@ def test_a_clean_recording_shows_no_red(
     sheet = _decode(contact_sheet_jpg(result) or b"")
     assert all(red < 0.05 for _, red, _ in _cells(result, sheet))
     assert _red_share(_decode(timeline_png(result))) == 0.0
+
+
+def test_without_a_sidecar_the_cut_is_still_marked(make: Callable[..., RecordingFacts]) -> None:
+    facts = make("to-truncate-alone")
+    data = byte_damage.truncate(facts.path.read_bytes(), int(facts.size * 0.6))
+    result = validate(BytesSource(data, "cut.mcap"), QaSpec(), thumbnails=6)
+    tail = result.check("structure").data["lost_tail"]
+    assert tail["expected_end_ns"] is None  # how much was lost is unknown
+    cells = _cells(result, _decode(contact_sheet_jpg(result) or b""))
+    for topic in {t for _, _, t in cells}:
+        row = [(f, red) for f, red, t in cells if t == topic]
+        assert row[-1][0]["error"] and row[-1][1] > 0.5  # one red tile after the last frame
+        assert all(not f["error"] for f, _ in row[:-1])
+    timeline = _decode(timeline_png(result))
+    t0 = min(s["first_ns"] for s in result.topics.values())
+    t1 = max(s["last_ns"] for s in result.topics.values())
+    cut = int(LEFT + (tail["last_ns"] - t0) * (WIDTH - LEFT - 20) / (t1 - t0))
+    assert _red_share(timeline[ROW + 10 : ROW * 3, cut : cut + 3]) > 0.9  # a line at the cut
