@@ -12,6 +12,7 @@ from keystone_api.cloud.models import (
 )
 from keystone_api.db.base import Base
 from keystone_api.enrollment.models import EnrollmentSecret
+from keystone_api.episodes.labels import EpisodeLabel
 from keystone_api.episodes.models import Episode, EpisodeStatusChange, InspectionDecision, QaCheck
 from keystone_api.episodes.review_models import InspectionAnnotation, SpotCheck
 from keystone_api.fleet.models import (
@@ -52,6 +53,7 @@ __all__ = [
     "CloudTask",
     "DataCollector",
     "Episode",
+    "EpisodeLabel",
     "EpisodeStatusChange",
     "EpisodeSync",
     "Factory",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy import select
 
 from keystone_api.accounts.models import Role
@@ -14,10 +14,9 @@ from keystone_api.accounts.principal import (
     Principal,
     StaffPrincipal,
 )
-from keystone_api.common.crud import page
 from keystone_api.common.schemas import Page
 from keystone_api.deps import SessionDep, SettingsDep
-from keystone_api.episodes import annotations
+from keystone_api.episodes import annotations, labels
 from keystone_api.episodes import schemas as s
 from keystone_api.episodes.models import (
     Episode,
@@ -26,9 +25,11 @@ from keystone_api.episodes.models import (
     QaCheck,
 )
 from keystone_api.episodes.review_models import SpotCheck
+from keystone_api.episodes.search import search
 from keystone_api.errors import NotFound
 from keystone_api.orders.access import collector_workstation_ids
-from keystone_api.sync.models import EpisodeSync, SyncState
+from keystone_api.stats.export import to_csv
+from keystone_api.sync.models import EpisodeSync
 
 router = APIRouter(prefix="/api/v1", tags=["episodes"])
 PRESIGN_TTL_S = 3600
@@ -52,27 +53,79 @@ def load_episode(session: Any, principal: Principal, episode_id: str) -> Episode
     return episode
 
 
-@router.get("/episodes", response_model=Page[s.EpisodeOut], summary="List and filter episodes")
+@router.get(
+    "/episodes", response_model=Page[s.EpisodeListItem], summary="Search and filter episodes"
+)
 def list_episodes(
     session: SessionDep,
     principal: CurrentPrincipal,
     filters: Annotated[s.EpisodeFilters, Query()],
 ) -> Any:
-    limit, offset = filters.limit, filters.offset
     principal.require(Role.admin, Role.operator, Role.inspector, Role.collector)
-    stmt = visible_episodes(session, principal).order_by(Episode.landed_at.desc(), Episode.id)
-    f = filters.filters()
-    if "landed_after" in f:
-        stmt = stmt.where(Episode.landed_at >= f.pop("landed_after"))
-    if "landed_before" in f:
-        stmt = stmt.where(Episode.landed_at < f.pop("landed_before"))
-    if "synced" in f:
-        synced = select(EpisodeSync.episode_id).where(EpisodeSync.state == SyncState.synced)
-        stmt = stmt.where(Episode.id.in_(synced) if f.pop("synced") else Episode.id.not_in(synced))
-    for key, value in f.items():
-        stmt = stmt.where(getattr(Episode, key) == value)
-    items, total = page(session, stmt, limit, offset)
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    return search(session, visible_episodes(session, principal), filters)
+
+
+@router.get(
+    "/episodes.csv",
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+    summary="The same search as CSV: every match up to 10,000 rows (X-Total-Count: all)",
+)
+def list_episodes_csv(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    filters: Annotated[s.EpisodeExport, Query()],
+) -> Response:
+    principal.require(Role.admin, Role.operator, Role.inspector, Role.collector)
+    found = search(session, visible_episodes(session, principal), filters)
+    import pandas as pd  # only here: most requests never export
+
+    rows = [s.EpisodeCsvRow.model_validate(item).model_dump() for item in found["items"]]
+    body = to_csv(pd.DataFrame(rows, columns=list(s.EpisodeCsvRow.model_fields)))
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": 'attachment; filename="episodes.csv"',
+            "X-Total-Count": str(found["total"]),  # the rows matching, were there more
+        },
+    )
+
+
+@router.get(
+    "/episodes/{episode_id}/labels",
+    response_model=list[s.LabelOut],
+    summary="An episode's labels, with who set each and when",
+)
+def get_labels(episode_id: str, session: SessionDep, principal: CurrentPrincipal) -> Any:
+    principal.require(Role.admin, Role.operator, Role.inspector, Role.collector)
+    return labels.rows_of(session, load_episode(session, principal, episode_id).id)
+
+
+@router.post(
+    "/episodes/{episode_id}/labels",
+    response_model=list[s.LabelOut],
+    summary="Label an episode (normalized: 'Night Shift' is night-shift); idempotent",
+)
+def add_label(
+    episode_id: str, body: s.LabelAdd, session: SessionDep, principal: InspectorPrincipal
+) -> Any:
+    episode = load_episode(session, principal, episode_id)
+    return labels.add_label(session, episode.id, body.label, principal.name)
+
+
+@router.delete(
+    "/episodes/{episode_id}/labels/{label}",
+    response_model=list[s.LabelOut],
+    summary="Take a label off an episode (404 when it has no such label)",
+)
+def remove_label(
+    episode_id: str,
+    label: Annotated[s.LabelIn, Path()],
+    session: SessionDep,
+    principal: InspectorPrincipal,
+) -> Any:
+    episode = load_episode(session, principal, episode_id)
+    return labels.remove_label(session, episode.id, label)
 
 
 @router.get(
@@ -96,9 +149,10 @@ def get_episode(episode_id: str, session: SessionDep, principal: CurrentPrincipa
             **{
                 k: getattr(ep, k)
                 for k in s.EpisodeDetail.model_fields
-                if k not in ("checks", "decisions", "history", "sync")
+                if k not in ("checks", "decisions", "history", "sync", "labels")
                 and k not in ("annotations", "spot_check")
             },
+            "labels": labels.labels_of(session, [ep.id])[ep.id],
             "checks": rows(QaCheck, QaCheck.name),
             "decisions": rows(InspectionDecision, InspectionDecision.decided_at),
             "history": rows(EpisodeStatusChange, EpisodeStatusChange.at),

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    Field,
+    StringConstraints,
+    field_serializer,
+    model_validator,
+)
 
 from keystone_api.common.schemas import In, ListQuery, Out, Text
+from keystone_api.episodes.labels import normalize
 from keystone_api.episodes.models import EpisodeStatus
 from keystone_api.episodes.review_schemas import AnnotationIn, AnnotationOut, SpotCheckOut
+from keystone_api.stats.export import MAX_ROWS
 from keystone_api.sync.models import SyncState
+
+_CONTROL = re.compile(r"[\u0000-\u001f\u007f-\u009f]")
 
 
 class EpisodeOut(Out):
@@ -42,20 +54,86 @@ class EpisodeOut(Out):
     created_at: datetime
 
 
+CheckName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
+LabelIn = Annotated[str, StringConstraints(max_length=200), AfterValidator(normalize)]
+
+
 class EpisodeFilters(ListQuery):
-    status: EpisodeStatus | None = None
+    """The one filter model of the episode list, its CSV export and the dashboard's
+    Episodes page. Every filter narrows; a repeated status is any of them, a repeated label
+    all of them (episodes carrying every one)."""
+
+    status: list[EpisodeStatus] = Field(default_factory=list, max_length=5)
     factory_id: str | None = Field(None, max_length=64)
     order_id: str | None = Field(None, max_length=64)
     batch_id: str | None = Field(None, max_length=64)
-    workstation_id: str | None = Field(None, max_length=64)
+    workstation_id: str | None = Field(None, max_length=64, description="The station")
     robot_id: str | None = Field(None, max_length=64)
     data_collector_id: str | None = Field(None, max_length=64)
     scene_id: str | None = Field(None, max_length=64)
     subscene_id: str | None = Field(None, max_length=64)
+    skill_id: str | None = Field(None, max_length=64, description="Its subscene has this skill")
     landed_after: AwareDatetime | None = None
     landed_before: AwareDatetime | None = None
     synced: bool | None = Field(None, description="Only episodes (not) yet in the cloud")
     recalled: bool | None = None
+    failed_check: CheckName | None = Field(
+        None, description="Episodes whose QA check of this name failed", examples=["gaps"]
+    )
+    qa_passed: bool | None = Field(
+        None, description="Assessed episodes whose every check passed (or not)"
+    )
+    score_min: float | None = Field(None, ge=0, le=1, description="QA score at least")
+    score_max: float | None = Field(None, ge=0, le=1, description="QA score at most")
+    label: list[LabelIn] = Field(default_factory=list, max_length=10)
+    q: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | (
+        None
+    ) = Field(
+        None,
+        description="Free text, found in the sidecar's task fields (task, scene, subscene, "
+        "skills, factory, order, collector, operator), case-insensitive",
+    )
+
+    @model_validator(mode="after")
+    def _ranges(self) -> EpisodeFilters:
+        if self.landed_after and self.landed_before and self.landed_after >= self.landed_before:
+            raise ValueError("landed_after must be before landed_before")
+        low, high = self.score_min, self.score_max
+        if low is not None and high is not None and low > high:
+            raise ValueError("score_min must not be above score_max")
+        if self.q is not None and _CONTROL.search(self.q):
+            raise ValueError("q may not contain control characters")
+        return self
+
+
+class EpisodeExport(EpisodeFilters):
+    """The same filters; the export holds every match up to MAX_ROWS (the page's limit
+    is for screens)."""
+
+    limit: int = Field(MAX_ROWS, ge=1, le=MAX_ROWS)
+
+
+class EpisodeListItem(EpisodeOut):
+    labels: list[str]
+    failed_checks: list[str] = Field(description="Names of the QA checks that failed")
+
+
+class EpisodeCsvRow(EpisodeListItem):
+    """A list item as one CSV row: its lists as one cell each, space-separated."""
+
+    @field_serializer("labels", "failed_checks")
+    def _joined(self, values: list[str]) -> str:
+        return " ".join(values)
+
+
+class LabelAdd(In):
+    label: LabelIn = Field(examples=["occluded-camera"])
+
+
+class LabelOut(Out):
+    label: str
+    created_by: str
+    created_at: datetime
 
 
 class CheckOut(Out):
@@ -105,7 +183,7 @@ class EpisodeDetail(EpisodeOut):
     validator_version: str | None
     formula_version: str | None
     evidence_keys: list[Any]
-    labels: list[Any]
+    labels: list[str]
     checks: list[CheckOut]
     decisions: list[DecisionOut]
     history: list[StatusChangeOut]

@@ -43,6 +43,7 @@ EXPECTED_TABLES = {
     "inspection_annotations",
     "spot_checks",
     "episode_status_history",
+    "episode_labels",
     "episode_sync",
     "sync_attempts",
     "replica_outbox",
