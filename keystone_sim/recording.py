@@ -72,11 +72,13 @@ class RateDrop:
 @dataclass(frozen=True)
 class ClockJump:
     """Messages of `topic` written from `at_s` on are logged (and stamped) `back_s`
-    earlier: its log times go back in the file."""
+    earlier: its log times go back in the file. stamp_only: the log times stay right and
+    only the messages' header stamps go back (a sensor's clock, not the recorder's)."""
 
     topic: str
     at_s: float
     back_s: float
+    stamp_only: bool = False
 
 
 @dataclass
@@ -338,10 +340,12 @@ def _times(spec: RecordingSpec, topic: str, rate: float, salt: int) -> list[int]
     return [int(x) for x in t]
 
 
-def _logged(spec: RecordingSpec, topic: str, t: int) -> int:
-    """The log time a message made at t is written with (clock_jumps move it back)."""
+def _logged(spec: RecordingSpec, topic: str, t: int, stamps: bool = False) -> int:
+    """The log time (stamps: the header stamp's time) a message made at t is written with:
+    clock_jumps move it back."""
     for jump in spec.clock_jumps:
-        if jump.topic == topic and t >= spec.start_ns + jump.at_s * 1e9:
+        applies = stamps or not jump.stamp_only
+        if applies and jump.topic == topic and t >= spec.start_ns + jump.at_s * 1e9:
             t -= int(jump.back_s * 1e9)
     return t
 
@@ -415,9 +419,9 @@ def write_recording(path: str | os.PathLike[str], spec: RecordingSpec) -> Record
             damaged = seq in corrupt_sets.get(i, ()) or (topic == RAW_TOPIC and seq in wrong)
             n_corrupt += damaged and topic not in (RAW_TOPIC, JOINT_TOPIC)
             n_wrong += damaged and topic == RAW_TOPIC
-            t = _logged(spec, topic, t)
-            data = encoders[i](t, seq, damaged)
-            writer.add_message(channel_ids[i], t, data, t - 1_000_000, seq)
+            logged, stamped = _logged(spec, topic, t), _logged(spec, topic, t, stamps=True)
+            data = encoders[i](stamped, seq, damaged)
+            writer.add_message(channel_ids[i], logged, data, logged - 1_000_000, seq)
             counts[topic] += 1
         start = min(e[0] for e in events) if events else spec.start_ns
         end = max(e[0] for e in events) if events else spec.start_ns

@@ -74,6 +74,18 @@ def test_a_clock_that_jumps_back_fails_timestamps(make_recording: Make, full_spe
     assert back[0]["back_s"] == pytest.approx(0.5, abs=0.01)
 
 
+def test_header_stamps_that_go_back_fail_timestamps(
+    make_recording: Make, full_spec: QaSpec
+) -> None:
+    jump = ClockJump(JOINT_TOPIC, 3.0, 0.5, stamp_only=True)
+    facts = make_recording("stamp-jump", clock_jumps=(jump,))
+    r = validate(facts.path, full_spec, integrity=False)
+    assert _failed(r) == {"timestamps"}
+    (back,) = r.check("timestamps").data["backwards"]  # the log times are in order
+    assert back["topic"] == JOINT_TOPIC and back["kind"] == "header.stamp"
+    assert 0 < back["back_s"] <= 0.5
+
+
 def test_nan_joint_positions_fail_joint_states(make_recording: Make, full_spec: QaSpec) -> None:
     facts = make_recording("joint-nan", joint_nan_fraction=0.2)
     r = validate(facts.path, full_spec, integrity=False)
