@@ -78,7 +78,10 @@ async def test_stalled_upload_is_requested_again(site: Site) -> None:
 
 async def test_recording_missing_on_the_robot_fails_the_task(site: Site) -> None:
     hub = site.gateway.hub
-    hub.upload_cooldown_s, hub.sweep_interval_s = 0.3, 0.1
+    # The request after the ignored one must come after the files are gone: a cooldown far
+    # longer than the unlink below, even on a loaded machine (at 0.3 s the robot sometimes
+    # started uploading first and reported a failed upload instead of a missing recording).
+    hub.upload_cooldown_s, hub.sweep_interval_s = 3.0, 0.1
     robot, _, _, task_id = await _recorded(site, Faults(ignore_upload_requests=1))
     for path in robot.data_dir.glob(f"{task_id}.*"):
         path.unlink()  # the disk was wiped before the upload
