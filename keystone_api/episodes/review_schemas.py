@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from keystone_api.common.schemas import In, Out, Text
+from keystone_api.stats.rates import definition
 
 Decision = Literal["approve", "reject"]
 
@@ -105,4 +106,6 @@ class SpotCheckAgreement(BaseModel):
     waiting: int = Field(description="Spot checks waiting for an inspector")
     decided: int
     agreed: int = Field(description="Decided spot checks the inspector approved")
-    agreement_rate: float | None = Field(description="agreed / decided (None: none decided)")
+    spot_check_agreement_rate: float | None = Field(
+        description=definition("spot_check_agreement_rate").definition, examples=[0.96]
+    )

@@ -56,9 +56,7 @@ def hold(session: Session, settings: Settings, episode: Episode) -> bool:
     spot = session.get(SpotCheck, episode.id)
     if spot is None:
         robot_type = robot_type_of(session, episode)
-        share = (
-            robot_type.spot_check_share if robot_type is not None else settings.spot_check_share
-        )
+        share = robot_type.spot_check_share if robot_type is not None else settings.spot_check_share
         if not sampled(episode.id, share):
             return False
         spot = SpotCheck(
@@ -153,7 +151,7 @@ def agreement(
                 "waiting": int(waiting),
                 "decided": int(n_decided),
                 "agreed": int(agreed),
-                "agreement_rate": value("spot_check_agreement_rate", counts),
+                "spot_check_agreement_rate": value("spot_check_agreement_rate", counts),
             }
         )
     return out

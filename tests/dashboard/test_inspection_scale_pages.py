@@ -118,5 +118,7 @@ def test_the_inspection_page_previews_and_applies_a_bulk_decision(
     assert episode(w, elsewhere)["status"] == "needs_inspection"
     assert episode(w, spot)["status"] == "auto_approved"
     rates = ok(w.client.get("/api/v1/inspection/spot-checks", headers=auth(w.admin)))
-    assert [r["agreement_rate"] for r in rates if r["robot_type_id"] == w.robot_type_id] == [1.0]
+    assert [
+        r["spot_check_agreement_rate"] for r in rates if r["robot_type_id"] == w.robot_type_id
+    ] == [1.0]
     assert inspect(w, w.admin, spot, "approve").status_code == 409  # decided once

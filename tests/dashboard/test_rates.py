@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from keystone_api.episodes.review_schemas import SpotCheckAgreement
 from keystone_api.stats import rates
 from keystone_api.stats.schemas import EpisodeCounts, LiveState, OrderProgressItem, TaskCounts
 from tests.api.world import World, auth, ok
@@ -39,6 +40,7 @@ def test_every_rate_is_a_documented_field_whose_description_is_its_definition() 
         **TaskCounts.model_fields,
         **LiveState.model_fields,
         **OrderProgressItem.model_fields,
+        **SpotCheckAgreement.model_fields,
     }
     for name, d in rates.DEFINITIONS.items():
         assert fields[name].description == d.definition, name

@@ -87,7 +87,7 @@ def test_a_spot_check_waits_for_an_inspector_then_syncs_or_is_rejected(world, s3
     rates = ok(w.client.get("/api/v1/inspection/spot-checks", headers=auth(inspector)))
     (mine_type,) = [r for r in rates if r["robot_type_id"] == w.robot_type_id]
     assert (mine_type["decided"], mine_type["agreed"], mine_type["waiting"]) == (2, 1, 0)
-    assert mine_type["agreement_rate"] == 0.5 and mine_type["share"] == 1.0
+    assert mine_type["spot_check_agreement_rate"] == 0.5 and mine_type["share"] == 1.0
 
 
 def test_an_unsampled_auto_approved_episode_is_not_inspectable(world, s3) -> None:

@@ -102,7 +102,7 @@ const Bulk = (() => {
         el("tbody", {}, rows.map((r) => el("tr", { dataset: { robotType: r.robot_type_id } },
           el("td", {}, r.robot_type), el("td", {}, fmt.pct(r.share)), el("td", {}, fmt.num(r.waiting)),
           el("td", {}, fmt.num(r.decided)), el("td", {}, fmt.num(r.agreed)),
-          el("td", { class: "agreement" }, fmt.pct(r.agreement_rate))))))
+          el("td", { class: "agreement" }, fmt.pct(r.spot_check_agreement_rate))))))
         : el("p", { class: "muted" }, "No robot types."),
       def ? el("p", { class: "muted caption" }, def.definition) : null);
   }
