@@ -76,8 +76,9 @@ def _validate_command(
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file.")] = False,
     ) -> None:
-        """Validate MCAP recordings: structure, required topics, duration, gaps, image
-        integrity and file integrity, with a score (>= 0.90 passes).
+        """Validate MCAP recordings: structure, required topics, duration, gaps, rates,
+        timestamps, image integrity, joint states and file integrity, with a score (>= 0.90
+        passes). Checks the spec gives nothing to judge by are listed as not judged.
 
         Exit 0: every file passes; 1: a file was assessed and fails; 2: a file could not be
         assessed (missing, unreadable) or the arguments or spec are bad."""
