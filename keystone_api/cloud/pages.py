@@ -23,6 +23,13 @@ def _page(name: str) -> FileResponse:
     return FileResponse(STATIC / name, media_type="text/html", headers=page_headers())
 
 
+@router.get("/")
+def cloud_landing() -> Response:
+    # The cloud's first page is its catalog (the edge's `/` is a landing page of its tools;
+    # the cloud has one tool for people).
+    return RedirectResponse("/catalog", status_code=307)
+
+
 @router.get("/catalog")
 def catalog_page() -> Response:
     return _page("catalog.html")

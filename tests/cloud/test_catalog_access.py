@@ -150,3 +150,10 @@ def test_data_readers_are_made_at_the_cloud_only(cloud: Cloud, world: World) -> 
         refused = world.client.post(path, json=payload, headers=auth(world.admin))
         assert refused.status_code == 422, refused.text
         assert "cloud role" in refused.json()["error"]["message"]
+
+
+def test_the_cloud_s_first_page_is_its_catalog(cloud: Cloud) -> None:
+    """`/` at the cloud (the first URL people type) leads to the catalog, not a JSON 404."""
+    resp = httpx.get(f"{cloud.api}/", timeout=30, follow_redirects=False)
+    assert resp.status_code == 307
+    assert resp.headers["location"] == "/catalog"
