@@ -13,12 +13,14 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Index, String, delete, select
+from sqlalchemy import Index, Select, String, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from keystone_api.common.crud import flush_or_conflict
 from keystone_api.db.base import Base, fk, utcnow
+from keystone_api.episodes.models import Episode
 from keystone_api.errors import Conflict, NotFound
 
 MAX_LENGTH = 64
@@ -70,6 +72,20 @@ def labels_of(session: Session, episode_ids: list[str]) -> dict[str, list[str]]:
         for episode_id, label in rows:
             found[episode_id].append(label)
     return found
+
+
+def in_use(session: Session, visible: Select[Any], limit: int = 500) -> list[dict[str, Any]]:
+    """The labels on the episodes of `visible` (the caller's), with how many carry each, so
+    a page suggests labels that exist instead of making people guess their spelling."""
+    ids = visible.with_only_columns(Episode.id).order_by(None)
+    rows = session.execute(
+        select(EpisodeLabel.label, func.count())
+        .where(EpisodeLabel.episode_id.in_(ids))
+        .group_by(EpisodeLabel.label)
+        .order_by(EpisodeLabel.label)
+        .limit(limit)
+    )
+    return [{"label": label, "episodes": int(n)} for label, n in rows]
 
 
 def rows_of(session: Session, episode_id: str) -> list[EpisodeLabel]:

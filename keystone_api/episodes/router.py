@@ -92,6 +92,16 @@ def list_episodes_csv(
 
 
 @router.get(
+    "/episode-labels",
+    response_model=list[s.LabelInUse],
+    summary="The labels on your episodes, with how many carry each (at most 500)",
+)
+def labels_in_use(session: SessionDep, principal: CurrentPrincipal) -> Any:
+    principal.require(Role.admin, Role.operator, Role.inspector, Role.collector)
+    return labels.in_use(session, visible_episodes(session, principal))
+
+
+@router.get(
     "/episodes/{episode_id}/labels",
     response_model=list[s.LabelOut],
     summary="An episode's labels, with who set each and when",

@@ -136,6 +136,11 @@ class LabelOut(Out):
     created_at: datetime
 
 
+class LabelInUse(Out):
+    label: str
+    episodes: int = Field(description="How many of your episodes carry it")
+
+
 class CheckOut(Out):
     name: str
     passed: bool

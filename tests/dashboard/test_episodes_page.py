@@ -36,6 +36,8 @@ def test_the_search_form_narrows_the_list_and_exports_it(
         page.locator("#count", has_text="2 episodes").wait_for()
         assert _shown(page) == _api_ids(sw, {"label": "night-shift"})
         assert page.locator("input[name=label]").input_value() == "night-shift"
+        # The labels in use are offered as suggestions.
+        page.locator("#labels option[value='occluded']").wait_for(state="attached")
 
         page.fill("input[name=q]", "Ravi")
         page.select_option("select[name=status]", "needs_inspection")

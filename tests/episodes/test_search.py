@@ -175,3 +175,14 @@ def test_bad_filters_are_a_422_that_says_why(
         assert words in error["message"] + str(error.get("details")), error
         if field:
             assert field in str(error), error
+
+
+def test_the_labels_in_use_are_the_callers_with_their_counts(searchable: SearchWorld) -> None:
+    from tests.api.world import auth
+
+    path = "/api/v1/episode-labels"
+    got = ok(searchable.w.client.get(path, headers=auth(searchable.inspector)))
+    assert got == [{"label": "night-shift", "episodes": 2}, {"label": "occluded", "episodes": 1}]
+    collector = searchable.w.login(searchable.w.collectors[1]["username"])
+    mine = ok(searchable.w.client.get(path, headers=auth(collector)))  # station 1's only
+    assert mine == [{"label": "night-shift", "episodes": 1}]

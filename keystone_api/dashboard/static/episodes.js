@@ -110,6 +110,8 @@
     const me = await KS.session();
     fill("user", KS.userBadge(me));
     fill("checks", CHECKS.map((c) => el("option", { value: c })));
+    api("/api/v1/episode-labels").then((rows) => fill("labels", rows.map((r) =>
+      el("option", { value: r.label }, `${r.episodes} episodes`)))).catch(() => null);
     await registries();
     restore(location.search);
     form().addEventListener("submit", (event) => { event.preventDefault(); offset = 0; load(); });
