@@ -60,7 +60,9 @@ def test_good_recording_passes_every_check(good: RecordingFacts, qa_spec: QaSpec
 def test_tiers_one_and_two_read_little_and_agree_with_a_full_scan(
     good: RecordingFacts, qa_spec: QaSpec
 ) -> None:
-    quick = validate(good.path, qa_spec.merge({"image_sample": 0, "joint_sample": 0}), integrity=False)
+    quick = validate(
+        good.path, qa_spec.merge({"image_sample": 0, "joint_sample": 0}), integrity=False
+    )
     assert quick.tiers == ["summary", "message_indexes"]
     assert quick.bytes_read < 0.05 * good.size
     assert quick.passed

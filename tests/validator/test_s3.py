@@ -47,11 +47,15 @@ URL = f"s3://{BUCKET}/f1/r1/task.mcap"
 
 
 def test_tiers_1_2_read_a_small_fraction(s3, uploaded: RecordingFacts, qa_spec: QaSpec) -> None:  # type: ignore[no-untyped-def]
-    r = validate(URL, qa_spec.merge({"image_sample": 0, "joint_sample": 0}), integrity=False, s3_client=s3)
+    r = validate(
+        URL, qa_spec.merge({"image_sample": 0, "joint_sample": 0}), integrity=False, s3_client=s3
+    )
     assert r.tiers == ["summary", "message_indexes"]
     assert r.passed and r.message_count == uploaded.message_count
     assert r.bytes_read < 0.05 * uploaded.size, (r.bytes_read, uploaded.size)
-    local = validate(uploaded.path, qa_spec.merge({"image_sample": 0, "joint_sample": 0}), integrity=False)
+    local = validate(
+        uploaded.path, qa_spec.merge({"image_sample": 0, "joint_sample": 0}), integrity=False
+    )
     assert r.topics == local.topics
 
 
