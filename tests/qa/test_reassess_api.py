@@ -13,6 +13,7 @@ from sqlalchemy import select
 from keystone_api.db.engine import get_sessionmaker
 from keystone_api.episodes.models import Episode
 from keystone_api.qa.models import QaReassessMark
+from keystone_api.sync.models import EpisodeSync
 from keystone_pipelines.definitions import defs
 from keystone_pipelines.defs.episodes.partitions import hour_key
 from keystone_pipelines.defs.episodes.sensors import landed_recordings_sensor
@@ -171,3 +172,34 @@ def test_a_spec_change_makes_a_version_and_the_same_spec_does_not(world) -> None
     assert len(ok(w.client.get(url, headers=auth(w.admin)))) == 2
     missing = w.client.get("/api/v1/qa/robot-types/nope/spec-versions", headers=auth(w.admin))
     assert missing.status_code == 404
+
+
+def test_a_tightened_spec_takes_back_an_approval_not_yet_synced(
+    world, s3, tmp_path, dagster_instance, keystone_resource
+) -> None:
+    w = world
+    w.order(target=1)
+    task = record_and_upload(w, s3, tmp_path, 0)[0]
+    evaluate_sensor(landed_recordings_sensor, dagster_instance, keystone_resource)
+    with get_sessionmaker()() as session:
+        episode = session.execute(select(Episode).where(Episode.task_id == task["id"])).scalar_one()
+    hour = hour_key(episode.landed_at)
+    _run_hour(dagster_instance, keystone_resource, hour)
+    with get_sessionmaker()() as session:
+        assert session.get(EpisodeSync, episode.id) is not None  # queued for the cloud
+    # The recordings are 3 s long: a 10 s minimum fails them.
+    spec = {**QA_SPEC, "min_duration_s": 10}
+    ok(w.client.patch(f"/api/v1/robot-types/{w.robot_type_id}", json={"qa_spec": spec},
+                      headers=auth(w.admin)))  # fmt: skip
+    body = {"filter": {"episode_ids": [episode.id]}, "preview": False, "reason": "10 s minimum"}
+    assert ok(w.client.post("/api/v1/qa/reassess", json=body, headers=auth(w.admin)))["count"] == 1
+    _run_hour(dagster_instance, keystone_resource, hour)
+    with get_sessionmaker()() as session:
+        again = session.get(Episode, episode.id)
+        assert again is not None and again.status.value == "needs_inspection"
+        assert again.approved_at is None
+        assert session.get(EpisodeSync, episode.id) is None  # no longer on its way
+    detail = ok(w.client.get(f"/api/v1/episodes/{episode.id}", headers=auth(w.admin)))
+    duration = next(c for c in detail["checks"] if c["name"] == "duration")
+    assert not duration["passed"]  # the episode's checks are the latest assessment's
+    assert detail["history"][-1]["cause"].startswith("re-assessment asked by")
