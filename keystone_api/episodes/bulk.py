@@ -27,7 +27,7 @@ from keystone_api.settings import Settings
 BULK_LIMIT = 2000  # episodes one decision may cover: more is a filter to narrow
 
 
-def awaiting(factory_id: str | None, f: InspectionFilters) -> Select[tuple[Episode]]:
+def awaiting(factory_id: str | None, f: InspectionFilters) -> Select[Any]:
     """Episodes awaiting an inspector (flagged, or a pending spot check) that `f` selects,
     oldest assessment first."""
     flagged = Episode.status == EpisodeStatus.needs_inspection
@@ -66,7 +66,7 @@ def token_of(ids: list[str]) -> str:
     return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
 
 
-def _ids(session: Session, stmt: Select[tuple[Episode]], lock: bool = False) -> list[str]:
+def _ids(session: Session, stmt: Select[Any], lock: bool = False) -> list[str]:
     ids_only = stmt.with_only_columns(Episode.id)
     if lock:
         ids_only = ids_only.with_for_update()

@@ -16,8 +16,9 @@ from keystone_api.accounts.principal import (
 )
 from keystone_api.common.schemas import Page
 from keystone_api.deps import SessionDep, SettingsDep
-from keystone_api.episodes import annotations, labels
+from keystone_api.episodes import labels
 from keystone_api.episodes import schemas as s
+from keystone_api.episodes.annotations import of_episode as annotations_of
 from keystone_api.episodes.models import (
     Episode,
     EpisodeStatusChange,
@@ -167,7 +168,7 @@ def get_episode(episode_id: str, session: SessionDep, principal: CurrentPrincipa
             "decisions": rows(InspectionDecision, InspectionDecision.decided_at),
             "history": rows(EpisodeStatusChange, EpisodeStatusChange.at),
             "sync": session.get(EpisodeSync, ep.id),
-            "annotations": annotations.of_episode(session, ep.id),
+            "annotations": annotations_of(session, ep.id),
             "spot_check": session.get(SpotCheck, ep.id),
         }
     )

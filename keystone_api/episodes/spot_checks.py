@@ -17,7 +17,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from keystone_api.db.base import utcnow
@@ -80,12 +80,12 @@ def pending(session: Session, episode_id: str) -> SpotCheck | None:
     ).scalar_one_or_none()
 
 
-def pending_ids() -> object:
+def pending_ids() -> Select[Any]:
     """A subquery of the episodes whose spot check waits for an inspector."""
     return select(SpotCheck.episode_id).where(SpotCheck.decided_at.is_(None))
 
 
-def held_ids() -> object:
+def held_ids() -> Select[Any]:
     """A subquery of the episodes held from sync (for the sync queue's own selections)."""
     return select(SpotCheck.episode_id).where(
         SpotCheck.decided_at.is_(None), SpotCheck.held.is_(True)
@@ -109,7 +109,7 @@ def agreement(
     agreement rate (stats/rates.py)."""
     from keystone_api.stats.rates import value
 
-    in_window = SpotCheck.decided_at.is_not(None)
+    in_window: Any = SpotCheck.decided_at.is_not(None)
     if decided_after is not None:
         in_window = in_window & (SpotCheck.decided_at >= decided_after)
     if decided_before is not None:
