@@ -4,8 +4,9 @@ a crashed run's claims expire and are taken by the next run."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from keystone_api.db.base import utcnow
@@ -17,14 +18,31 @@ from keystone_api.qa.models import QaReassessMark
 def claimable(now: datetime):  # type: ignore[no-untyped-def]
     """Waiting for its first assessment, or marked for a re-assessment (keystone_api/qa/
     reassess.py: its old decision stands until the new one is recorded), and not held by a
-    live claim."""
+    live claim. For rows already named by id (a search goes through `_waiting`)."""
     return and_(
         or_(
             Episode.status == EpisodeStatus.pending_qa,
             Episode.id.in_(select(QaReassessMark.episode_id)),
         ),
-        or_(Episode.qa_claim_token.is_(None), Episode.qa_claimed_until < now),
+        _unclaimed(now),
     )
+
+
+def _unclaimed(now: datetime):  # type: ignore[no-untyped-def]
+    return or_(Episode.qa_claim_token.is_(None), Episode.qa_claimed_until < now)
+
+
+def _waiting(now: datetime, *columns: Any) -> tuple[Select[Any], Select[Any]]:
+    """The two kinds of work, each read through its own index (status, landed_at) or the
+    marks' primary key, rather than one OR the database cannot use an index for: a sensor
+    tick's cost stays with what waits, not with every episode ever assessed."""
+    pending = select(*columns).where(Episode.status == EpisodeStatus.pending_qa, _unclaimed(now))
+    marked = (
+        select(*columns)
+        .join(QaReassessMark, QaReassessMark.episode_id == Episode.id)
+        .where(_unclaimed(now))
+    )
+    return pending, marked
 
 
 def claimable_episodes(
@@ -32,12 +50,16 @@ def claimable_episodes(
 ) -> list[tuple[str, datetime, datetime, int]]:
     """(id, landed_at, created_at, qa_attempts) of the episodes a QA run could claim now:
     what the landing sensor batches into runs."""
-    rows = session.execute(
-        select(Episode.id, Episode.landed_at, Episode.created_at, Episode.qa_attempts)
-        .where(claimable(now))
-        .limit(limit)
-    ).all()
-    return [(i, landed, created, attempts) for i, landed, created, attempts in rows]
+    rows: list[tuple[str, datetime, datetime, int]] = []
+    columns = (Episode.id, Episode.landed_at, Episode.created_at, Episode.qa_attempts)
+    for stmt in _waiting(now, *columns):
+        left = limit - len(rows)
+        if left <= 0:
+            break
+        rows += [
+            (i, landed, created, n) for i, landed, created, n in session.execute(stmt.limit(left))
+        ]
+    return rows
 
 
 def claim(
@@ -53,15 +75,16 @@ def claim(
     now = utcnow()
 
     def take(session: Session) -> list[str]:
-        ids = list(
-            session.execute(
-                select(Episode.id)
-                .where(claimable(now), Episode.landed_at >= start, Episode.landed_at < end)
+        ids: list[str] = []
+        for stmt in _waiting(now, Episode.id):
+            if len(ids) >= limit:
+                break
+            ids += session.execute(
+                stmt.where(Episode.landed_at >= start, Episode.landed_at < end)
                 .order_by(Episode.landed_at, Episode.id)
-                .limit(limit)
+                .limit(limit - len(ids))
                 .with_for_update(skip_locked=True)
             ).scalars()
-        )
         if ids:
             session.execute(
                 update(Episode)
