@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from keystone_api.db.base import utcnow
+from keystone_api.episodes import spot_checks
 from keystone_api.episodes.models import Episode, EpisodeStatus, QaCheck
 
 E = EpisodeStatus
@@ -25,6 +26,8 @@ class HourSummary:
     by_source: dict[str, int] = field(default_factory=dict)
     qa_passed: int = 0
     stuck: int = 0
+    # Auto-approved, sampled for a spot check no inspector has decided yet.
+    spot_checks_waiting: int = 0
     flagged: list[dict[str, object]] = field(default_factory=list)
 
     @property
@@ -84,6 +87,17 @@ def hour_summary(session: Session, start: datetime, stuck_after_s: int = 1800) -
             select(func.count())
             .select_from(Episode)
             .where(*in_hour, Episode.status == E.pending_qa, Episode.landed_at < cutoff)
+        ).scalar_one()
+    )
+    s.spot_checks_waiting = int(
+        session.execute(
+            select(func.count())
+            .select_from(Episode)
+            .where(
+                *in_hour,
+                Episode.status == E.auto_approved,
+                Episode.id.in_(spot_checks.pending_ids()),
+            )
         ).scalar_one()
     )
     flagged = session.execute(

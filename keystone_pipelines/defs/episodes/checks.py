@@ -79,10 +79,12 @@ def gate_checks(s: HourSummary, keystone: KeystoneResource) -> list[dg.AssetChec
         dg.AssetCheckResult(
             asset_key=AWAITING_INSPECTION.asset_key,
             check_name=AWAITING_INSPECTION.name,
-            passed=s.awaiting_inspection == 0,
+            # Spot checks wait for an inspector too (held from sync until decided).
+            passed=s.awaiting_inspection == 0 and s.spot_checks_waiting == 0,
             severity=dg.AssetCheckSeverity.WARN,
             metadata={
                 "awaiting_inspection": s.awaiting_inspection,
+                "spot_checks_waiting": s.spot_checks_waiting,
                 "episodes_in_hour": s.landed,
                 "inspection_queue": dg.MetadataValue.url(f"{base}/dashboard/inspection"),
             },
