@@ -64,7 +64,9 @@ def decide(
             )
         spot_checks.record_decision(spot, decision)
         target = _spot_check_target(session, episode, decision)
-    if target != episode.status:
+        if target != episode.status:
+            states.transition(session, episode, target, actor, reason or decision)
+    else:
         states.transition(session, episode, target, actor, reason or decision)
     record = InspectionDecision(
         episode_id=episode.id,

@@ -34,6 +34,8 @@ def test_a_rejection_names_time_ranges_and_the_episode_returns_them(world, s3) -
     got = [{k: a[k] for k in ("start_s", "end_s", "topic", "note")} for a in detail["annotations"]]
     assert got == [{**whole, "start_s": 0.0, "topic": None}, OCCLUDED]  # by start time
     assert all(a["decision_id"] for a in detail["annotations"])
+    again = inspect(w, inspector, episode_id, "approve")  # decided once
+    assert again.status_code == 409 and episode(w, episode_id)["status"] == "rejected"
 
 
 def test_bad_annotations_are_refused_with_the_reason_and_nothing_is_decided(world, s3) -> None:
