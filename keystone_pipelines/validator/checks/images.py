@@ -32,13 +32,16 @@ def image_check(spec: QaSpec, sample: FrameSample | None, readable: bool) -> Che
     sample = sample or FrameSample()
     absent = [t for t in (spec.image_topics or []) if not sample.attempted.get(t)]
     n = sum(sample.attempted.values())
-    failed = len(sample.failures)
+    # Frames are judged on two threads and recorded as they finish: in time order, so the
+    # same file reports the same failures first however the threads ran.
+    failures = sorted(sample.failures, key=lambda f: (f[1], f[0]))
+    failed = len(failures)
     data = {
         "sampled": n,
         "failed": failed,
         "per_topic": sample.attempted,
         "failures": [
-            {"topic": t, "log_time": lt, "reason": r} for t, lt, r in sample.failures[:10]
+            {"topic": t, "log_time": lt, "reason": r} for t, lt, r in failures[:10]
         ],
         "chunks_read": sample.chunks_read,
     }
@@ -54,7 +57,7 @@ def image_check(spec: QaSpec, sample: FrameSample | None, readable: bool) -> Che
     topics = len(sample.attempted)
     detail = f"{n - failed}/{n} frames decode on {topics} topics"
     if failed:
-        t, _, why = sample.failures[0]
+        t, _, why = failures[0]
         detail += f"; first failure {t}: {why}"
     tol = spec.image_failure_tolerance
     if frac <= tol:
