@@ -23,6 +23,12 @@ from keystone_api.db.base import (
 HEARTBEAT_WINDOW_S = 90
 
 
+def _default_spot_check_share() -> float:
+    from keystone_api.settings import get_settings
+
+    return get_settings().spot_check_share
+
+
 class RobotType(Timestamps, Archivable, Base):
     """A robot model: the ROS topics it records and the QA spec its recordings meet."""
 
@@ -37,7 +43,10 @@ class RobotType(Timestamps, Archivable, Base):
     topics: Mapped[list[Any]] = mapped_column(default=list)
     qa_spec: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # The share of its auto-approved episodes an inspector also sees (spot checks).
-    spot_check_share: Mapped[float] = mapped_column(Double, default=0.02, server_default="0.02")
+    # Rows made without the API (seeds, scripts) take the setting too, not a fixed 2 %.
+    spot_check_share: Mapped[float] = mapped_column(
+        Double, default=lambda: _default_spot_check_share(), server_default="0.02"
+    )
 
 
 class RobotTypeConfig(Timestamps, Base):
