@@ -41,13 +41,20 @@ def hours_to_look_at(next_hour: str | None, now: datetime) -> list[datetime]:
     return hours
 
 
-def empty_hour_events(keystone: KeystoneResource, hours: list[datetime]) -> list[Any]:
-    """The runless events that materialize each of `hours` in which nothing landed."""
+def empty_hour_events(
+    keystone: KeystoneResource, hours: list[datetime], instance: dg.DagsterInstance | None = None
+) -> list[Any]:
+    """The runless events that materialize each of `hours` in which nothing landed and that
+    is not materialized yet (a reset cursor or a second sensor must not report an hour again:
+    Dagster keeps one runless check result per hour and refuses a second)."""
     with keystone.sessions()() as session:
         landed = hours_with_landings(session, hours)
+    done = (
+        instance.get_materialized_partitions(dg.AssetKey("episode_qa")) if instance else set()
+    )
     events: list[Any] = []
     for start in hours:
-        if start not in landed:
+        if start not in landed and hour_key(start) not in done:
             events += _empty_hour(keystone, start)
     return events
 

@@ -113,7 +113,7 @@ def landed_recordings_sensor(
         context.log.info(f"registered {len(report.created)} episodes")
     requests = qa_run_requests(keystone, context.instance, context.log.warning)
     hours = hours_to_look_at(cursor.get("empty_from"), utcnow())
-    empty = empty_hour_events(keystone, hours)
+    empty = empty_hour_events(keystone, hours, context.instance)
     new_cursor = json.dumps(
         {"sweep": sweep_cursor, "empty_from": next_hour_after(hours, cursor.get("empty_from"))}
     )
