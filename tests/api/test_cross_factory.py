@@ -16,7 +16,9 @@ from tests.api.world import World, auth, build_world, ok, tool_token
 
 # Shared on purpose, not a factory's: the robot-type catalogue and its templates (every
 # factory's robots are of these types).
-SHARED = re.compile(r"^/api/v1/(robot-types|robot_types)/")
+# A robot type's QA spec versions are the catalogue's too; what a spec change would decide
+# differently is listed per factory (checked below).
+SHARED = re.compile(r"^/api/v1/(robot-types|robot_types|qa/robot-types)/")
 # Edge-wide operator events have no factory; their own tests cover who may resolve them.
 EDGE_WIDE = re.compile(r"^/api/v1/alerts/events/")
 NOT_ADMITTED = {401, 403, 404, 405, 409, 422}
@@ -51,7 +53,16 @@ def _a_objects(a: World, s3: Any) -> dict[str, str]:
         "token_id": a.post("/api/v1/tokens", {"role": "display", "factory_id": a.factory_id})["id"],
         "user_id": _a_user(a),
         "action": "begin",
+        "label": _a_label(a, episode["id"]),
     }
+
+
+def _a_label(a: World, episode_id: str) -> str:
+    resp = a.client.post(
+        f"/api/v1/episodes/{episode_id}/labels", json={"label": "a-label"}, headers=auth(a.admin)
+    )
+    assert resp.status_code in (200, 201), resp.text
+    return "a-label"
 
 
 def _a_user(a: World) -> str:
@@ -110,6 +121,10 @@ def test_no_principal_of_another_factory_reaches_any_object(world, client, s3) -
                     leaks.append(f"{who} GET {url}: {response.status_code} (not 403/404)")
     assert checked > 300
     assert not leaks, "\n".join(leaks)
+    change = client.get(
+        f"/api/v1/qa/robot-types/{a.robot_type_id}/spec-change", headers=auth(principals["admin"])
+    )
+    assert change.status_code == 200 and ids["episode_id"] not in change.text
     # And A's objects are as they were.
     episode = ok(client.get(f"/api/v1/episodes/{ids['episode_id']}", headers=auth(a.admin)))
     assert episode["id"] == ids["episode_id"]

@@ -38,6 +38,7 @@ PUBLIC = {
     "/dashboard",
     "/dashboard/",
     "/dashboard/display",
+    "/dashboard/episodes",  # the search page
     "/dashboard/episodes/{episode_id}",
     "/dashboard/inspection",
     "/dashboard/robots",

@@ -106,7 +106,7 @@ def test_redoc_renders_from_this_host_only(browser: Any, live_api: str) -> None:
         page.goto("/redoc")
         page.locator("h1", has_text="Keystone edge").wait_for()
         # The operations are drawn, each under its summary.
-        page.locator("h2", has_text="List and filter episodes").first.wait_for()
+        page.locator("h2", has_text="Search and filter episodes").first.wait_for()
         # The search works (ReDoc runs it in a worker of its own).
         page.fill("input.search-input", "inspection queue")
         page.locator("[data-role='search:results']", has_text="awaiting an inspector").wait_for()

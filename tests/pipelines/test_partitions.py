@@ -123,7 +123,7 @@ def test_the_code_location_starts_every_hourly_asset_and_check_at_the_setting() 
             "qa_failure_rate",
             "awaiting_inspection",
         )
-    }
+    } | {"daily_qa_report": start.strftime("%Y-%m-%d")}  # the daily report: from that day
 
 
 @pytest.mark.slow
