@@ -86,6 +86,9 @@ def qa_run_requests(
     return requests
 
 
+WARNED_KEYS = 200
+
+
 @dg.sensor(
     job=episode_qa_job,
     minimum_interval_seconds=15,
@@ -107,15 +110,24 @@ def landed_recordings_sensor(
     with sessions() as session:
         todo = unregistered(session, found + swept)
     report = register_candidates(sessions, s3, todo[:MAX_REGISTRATIONS_PER_TICK])
-    for key, reason in report.rejected[:20]:
+    # A refused pair is found again every tick until someone removes or fixes it: warn once
+    # (the last WARNED_KEYS refusals are remembered in the cursor), not every 15 seconds.
+    warned = list(cursor.get("warned", []))
+    fresh = [(key, reason) for key, reason in report.rejected if key not in set(warned)]
+    for key, reason in fresh[:20]:
         context.log.warning(f"not registered: {key}: {reason}")
+    warned = (warned + [key for key, _ in fresh])[-WARNED_KEYS:]
     if report.created:
         context.log.info(f"registered {len(report.created)} episodes")
     requests = qa_run_requests(keystone, context.instance, context.log.warning)
     hours = hours_to_look_at(cursor.get("empty_from"), utcnow())
     empty = empty_hour_events(keystone, hours, context.instance)
     new_cursor = json.dumps(
-        {"sweep": sweep_cursor, "empty_from": next_hour_after(hours, cursor.get("empty_from"))}
+        {
+            "sweep": sweep_cursor,
+            "empty_from": next_hour_after(hours, cursor.get("empty_from")),
+            "warned": warned,
+        }
     )
     if not requests:
         return dg.SensorResult(
