@@ -17,6 +17,7 @@ from keystone_api.db.engine import get_sessionmaker
 from keystone_api.episodes.models import Episode
 from tests.conftest import REPO_ROOT
 from tests.pipelines.recordings import record_and_upload
+from tests.support.dagster_leftovers import cancel_leftovers
 
 DECIDED = {"auto_approved", "needs_inspection"}
 
@@ -28,6 +29,7 @@ def test_a_dropped_recording_reaches_its_decision(
     w.order(target=2)
     good, _ = record_and_upload(w, s3, tmp_path, 0)
     bad, _ = record_and_upload(w, s3, tmp_path, 1, corrupt_jpeg_fraction=0.4, callbacks=False)
+    cancel_leftovers(dagster_instance)
     log = open(tmp_path / "daemon.log", "wb")  # noqa: SIM115
     daemon = subprocess.Popen(
         [str(Path(sys.executable).with_name("dagster-daemon")), "run", "-w", "workspace.yaml"],
