@@ -44,6 +44,21 @@ def inspect(w: World, episode_id: str, decision: str, reason: str = "") -> dict[
     )
 
 
+def hold_from_qa(episode_id: str) -> None:
+    """Keep a pending episode pending: a QA claim no run holds, for a day. The session's
+    Dagster daemons (tests/pipelines) assess whatever pending episode they find in the
+    shared database, which turned this one's fake recording into a flagged episode."""
+    with get_sessionmaker().begin() as session:
+        session.execute(
+            update(Episode)
+            .where(Episode.id == episode_id)
+            .values(
+                qa_claim_token="held-by-the-dashboard-seed",
+                qa_claimed_until=datetime.now(UTC) + timedelta(days=1),
+            )
+        )
+
+
 def move_landing(episode_id: str, landed_at: datetime) -> None:
     """As if the recording had landed then (its task ended then too)."""
     with get_sessionmaker().begin() as session:
@@ -102,6 +117,7 @@ def seed_production(w: World, s3: Any) -> Production:
         if score is not None:
             flows.record_qa(episode["id"], score, failing)
         p.episodes[name] = episode
+    hold_from_qa(p.episodes["pending"]["id"])
     inspect(w, p.episodes["bad"]["id"], "reject", "gripper topic missing")
     mark_synced(p.episodes["perfect"]["id"], 30)
     move_landing(p.episodes["old"]["id"], datetime.now(UTC) - timedelta(hours=36))
